@@ -1,0 +1,222 @@
+"""Implementation of the policy described in ``luoshi.access``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from luoshi.core import trees
+from luoshi.core.errors import NotAllowed, NotFound
+from luoshi.organizations.models import JURISDICTION_KINDS, Membership, Organization, Role, User
+
+M = TypeVar("M", bound=models.Model)
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    CHANGE = "change"
+    ADD_CHILD = "add_child"
+    MOVE = "move"
+    IMPORT = "import"
+    MANAGE_PEOPLE = "manage_people"
+    VIEW_AUDIT = "view_audit"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A subtree (by path) in which a person holds a role."""
+
+    path: str
+    role: str
+    organization_id: int
+
+
+def scopes_of(user: Any) -> list[Scope]:
+    """The subtrees the user works in, computed once per user object (i.e. once per request)."""
+    if user is None or not user.is_authenticated:
+        return []
+    cached = getattr(user, "_luoshi_scopes", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    memberships = list(
+        Membership.objects.filter(user=user, organization__is_active=True).values_list(
+            "role", "organization_id", "organization__path", "organization__kind"
+        )
+    )
+    # Supervisors need the nearest jurisdiction above their unit: one query for all their ancestors.
+    needed = {
+        a
+        for role, _, path, kind in memberships
+        if role == Role.SUPERVISOR and kind not in JURISDICTION_KINDS
+        for a in trees.ancestor_paths(path)
+    }
+    jurisdiction_paths = (
+        set(
+            Organization.objects.filter(path__in=needed, kind__in=JURISDICTION_KINDS).values_list(
+                "path", flat=True
+            )
+        )
+        if needed
+        else set()
+    )
+    result = []
+    for role, org_id, path, kind in memberships:
+        scope_path = path
+        if role == Role.SUPERVISOR and kind not in JURISDICTION_KINDS:
+            above = [p for p in trees.ancestor_paths(path) if p in jurisdiction_paths]
+            if above:
+                scope_path = max(above, key=len)
+        result.append(Scope(path=scope_path, role=role, organization_id=org_id))
+    user._luoshi_scopes = result
+    return result
+
+
+def _any_subtree(field: str, paths: list[str]) -> Q:
+    q = Q(pk__in=[])
+    for path in _outermost(paths):
+        q |= trees.subtree_q(field, path)
+    return q
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    """Drop paths already covered by another path in the list (fewer OR branches in SQL)."""
+    result: list[str] = []
+    for path in sorted(set(paths), key=len):
+        if not any(path.startswith(kept) for kept in result):
+            result.append(path)
+    return result
+
+
+def _scope_paths(user: Any, roles: set[str] | None = None) -> list[str]:
+    return [s.path for s in scopes_of(user) if roles is None or s.role in roles]
+
+
+def _covered(path: str, paths: list[str]) -> bool:
+    return any(path.startswith(p) for p in paths)
+
+
+# --- visibility per model -------------------------------------------------------------------------
+
+
+def _visible_organizations(user: Any, qs: models.QuerySet[Organization]) -> models.QuerySet[Organization]:
+    paths = _scope_paths(user)
+    # The chain of units above one's own is visible too, so the tree can be drawn from the root.
+    ancestors = {a for p in paths for a in trees.ancestor_paths(p)}
+    return qs.filter(_any_subtree("path", paths) | Q(path__in=ancestors))
+
+
+def _visible_users(user: Any, qs: models.QuerySet[User]) -> models.QuerySet[User]:
+    paths = _scope_paths(user)
+    members = Membership.objects.filter(_any_subtree("organization__path", paths)).values("user_id")
+    return qs.filter(Q(pk=user.pk) | Q(pk__in=members))
+
+
+VisibilityRule = Callable[[Any, Any], Any]
+_VISIBILITY: dict[type[models.Model], VisibilityRule] = {
+    Organization: _visible_organizations,
+    User: _visible_users,
+}
+
+
+def register_visibility(model: type[models.Model], rule: VisibilityRule) -> None:
+    """Domain apps register how their models are scoped (e.g. tasks by lead unit and cooperating units)."""
+    _VISIBILITY[model] = rule
+
+
+def visible(user: Any, qs: models.QuerySet[M]) -> models.QuerySet[M]:
+    """Narrow ``qs`` to the rows ``user`` may see."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    rule = _VISIBILITY.get(qs.model)
+    if rule is None:
+        raise LookupError(f"No visibility rule for {qs.model.__name__}")
+    return rule(user, qs)  # type: ignore[no-any-return]
+
+
+# --- actions --------------------------------------------------------------------------------------
+
+
+def _can_on_organization(user: Any, action: str, org: Organization) -> bool:
+    if action == Action.VIEW:
+        return True  # visibility was checked already
+    admin_paths = _scope_paths(user, {Role.ADMIN})
+    if action in {Action.CHANGE, Action.MOVE}:
+        # An administrator manages the units below theirs; their own unit is changed from above.
+        return any(org.path.startswith(p) and org.path != p for p in admin_paths) or (
+            action == Action.CHANGE and _covered(org.path, admin_paths)
+        )
+    if action in {Action.ADD_CHILD, Action.IMPORT, Action.MANAGE_PEOPLE}:
+        return _covered(org.path, admin_paths)
+    return False
+
+
+def _can_on_user(user: Any, action: str, person: User) -> bool:
+    if action == Action.VIEW:
+        return True
+    if action == Action.CHANGE:
+        if person.pk == user.pk:
+            return True
+        admin_paths = _scope_paths(user, {Role.ADMIN})
+        org_paths = Membership.objects.filter(user=person).values_list("organization__path", flat=True)
+        return bool(admin_paths) and any(_covered(p, admin_paths) for p in org_paths)
+    return False
+
+
+_ACTIONS: dict[type[models.Model], Callable[[Any, str, Any], bool]] = {
+    Organization: _can_on_organization,
+    User: _can_on_user,
+}
+
+
+def register_actions(model: type[models.Model], rule: Callable[[Any, str, Any], bool]) -> None:
+    _ACTIONS[model] = rule
+
+
+def is_visible(user: Any, obj: models.Model) -> bool:
+    return visible(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+def can(user: Any, action: str, obj: models.Model) -> bool:
+    """Whether ``user`` may do ``action`` to ``obj`` (visibility included)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    rule = _ACTIONS.get(type(obj))
+    if rule is None:
+        raise LookupError(f"No action rule for {type(obj).__name__}")
+    return is_visible(user, obj) and rule(user, action, obj)
+
+
+def require(user: Any, action: str, obj: models.Model) -> None:
+    """Raise NotFound if ``user`` may not see ``obj``, NotAllowed if they may see it but not do ``action``."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise NotFound(_("Not found."))
+    if user.is_superuser:
+        return
+    if not is_visible(user, obj):
+        raise NotFound(_("Not found."))
+    rule = _ACTIONS.get(type(obj))
+    if rule is None:
+        raise LookupError(f"No action rule for {type(obj).__name__}")
+    if not rule(user, action, obj):
+        raise NotAllowed(_("You are not allowed to do this."))
+
+
+def can_administer_anything(user: Any) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or _scope_paths(user, {Role.ADMIN})))
+
+
+def can_view_audit(user: Any) -> bool:
+    """Until the separation-of-duties roles exist, administrators and supervisors read the trail."""
+    return bool(
+        user.is_authenticated and (user.is_superuser or _scope_paths(user, {Role.ADMIN, Role.SUPERVISOR}))
+    )

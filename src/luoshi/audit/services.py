@@ -1,0 +1,125 @@
+"""Writing to the audit trail. Every service that changes state calls ``record`` inside its transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from luoshi.audit.models import AuditEvent
+from luoshi.core import context
+
+GENESIS_HASH = "0" * 64
+# Any constant works; it names the PostgreSQL advisory lock that serializes appends to the chain.
+CHAIN_LOCK_KEY = 0x4C554F534849
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, float):
+        # Floats do not round-trip identically through every database's JSON type; text does.
+        return repr(value)
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def canonical_content(event: AuditEvent) -> bytes:
+    """The exact bytes that are hashed: every field that tells what happened, plus the previous hash."""
+    payload = {
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "changes": event.changes,
+        "request_id": event.request_id,
+        "ip": event.ip,
+        "algorithm": event.algorithm,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.new(event.algorithm, canonical_content(event)).hexdigest()
+
+
+def _lock_chain() -> None:
+    """Serialize appends so that two transactions never chain to the same previous event.
+
+    SQLite transactions here are IMMEDIATE (see settings), which already serializes writers.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+
+
+def record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    object_repr: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event. Call it last in a service's transaction, so the chain lock is held briefly."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)
+    ctx = context.current()
+    actor_obj = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        _lock_chain()
+        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        event = AuditEvent(
+            seq=seq,
+            # Stored to the microsecond; the hash uses the same precision so it survives the round trip.
+            occurred_at=timezone.now(),
+            actor=actor_obj,
+            actor_name=(str(actor_obj) if actor_obj else (str(actor) if isinstance(actor, str) else ""))[
+                :150
+            ],
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            object_repr=object_repr[:200],
+            changes=_jsonable(changes or {}),
+            request_id=ctx.request_id,
+            ip=ctx.ip,
+            algorithm=settings.LUOSHI_AUDIT_HASH,
+            prev_hash=prev_hash,
+        )
+        event.hash = compute_hash(event)
+        event.save(force_insert=True)
+    return event
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Only the fields that changed, as ``{"field": [old, new]}``."""
+    return {key: [before.get(key), after.get(key)] for key in after if before.get(key) != after.get(key)}

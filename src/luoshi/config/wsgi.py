@@ -1,0 +1,8 @@
+"""WSGI entry point for ``luoshi serve`` and any WSGI server."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luoshi.config.settings")
+application = get_wsgi_application()

@@ -1,0 +1,280 @@
+"""Writes to the organisation tree and the people in it. Each function is one use case, atomic, audited."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext as _
+
+from luoshi.audit import services as audit
+from luoshi.core import trees
+from luoshi.core.errors import Conflict, ValidationFailed
+from luoshi.organizations.models import Membership, Organization, OrganizationKind, Role, User
+
+ORG_FIELDS = ("name", "short_name", "kind", "region_code", "duties", "sort_order", "is_active")
+PERSON_FIELDS = ("display_name", "email", "phone", "language", "is_active")
+
+
+def _snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {f: getattr(obj, f) for f in fields}
+
+
+def _validate(obj: Any, exclude: list[str] | None = None) -> None:
+    """Model validation with messages in the user's language, keyed by field."""
+    try:
+        obj.full_clean(exclude=exclude, validate_constraints=True)
+    except ValidationError as exc:
+        raise ValidationFailed(_("Please correct the marked fields."), fields=exc.message_dict) from exc
+
+
+def _check_version(obj: Any, expected: int | None) -> None:
+    if expected is not None and obj.version != expected:
+        raise Conflict(
+            _("Someone else changed this record after you opened it. Reload it, then make your change again.")
+        )
+
+
+@transaction.atomic
+def organization_create(
+    *,
+    actor: Any,
+    parent: Organization | None,
+    name: str,
+    kind: str,
+    short_name: str = "",
+    region_code: str | None = None,
+    duties: str = "",
+    sort_order: int = 0,
+) -> Organization:
+    org = Organization(
+        parent=parent,
+        name=name.strip(),
+        kind=kind,
+        short_name=short_name.strip(),
+        region_code=(region_code or "").strip() or None,
+        duties=duties,
+        sort_order=sort_order,
+        # A temporary unique path; the real one is made of ids, so it needs this row's id first.
+        path=f"~{uuid.uuid4().hex}",
+    )
+    _validate(org, exclude=["path"])
+    org.save()
+    org.path = trees.child_path(parent.path if parent else "", org.pk)
+    org.depth = trees.depth_of(org.path)
+    Organization.objects.filter(pk=org.pk).update(path=org.path, depth=org.depth)
+    audit.record(
+        actor=actor,
+        action="organization.create",
+        obj=org,
+        changes={"after": _snapshot(org, ORG_FIELDS), "parent": parent.pk if parent else None},
+    )
+    return org
+
+
+@transaction.atomic
+def organization_update(
+    *, actor: Any, org: Organization, version: int | None, **changes: Any
+) -> Organization:
+    locked = Organization.objects.select_for_update().get(pk=org.pk)
+    _check_version(locked, version)
+    before = _snapshot(locked, ORG_FIELDS)
+    for field, value in changes.items():
+        if field not in ORG_FIELDS:
+            raise ValueError(f"organization_update cannot change {field}")
+        if field == "region_code":
+            value = (value or "").strip() or None
+        elif isinstance(value, str):
+            value = value.strip()
+        setattr(locked, field, value)
+    _validate(locked)
+    after = _snapshot(locked, ORG_FIELDS)
+    changed = audit.diff(before, after)
+    if not changed:
+        return locked
+    locked.version = F("version") + 1
+    locked.save()
+    locked.refresh_from_db()
+    audit.record(actor=actor, action="organization.update", obj=locked, changes=changed)
+    return locked
+
+
+@transaction.atomic
+def organization_move(
+    *, actor: Any, org: Organization, new_parent: Organization, version: int | None = None
+) -> Organization:
+    """Put ``org`` (and its whole subtree) under ``new_parent``; refuses to make a cycle."""
+    locked = Organization.objects.select_for_update().get(pk=org.pk)
+    _check_version(locked, version)
+    new_parent = Organization.objects.get(pk=new_parent.pk)
+    if new_parent.is_in_subtree_of(locked):
+        raise ValidationFailed(
+            _("A unit cannot be moved under itself or under one of its own sub-units."),
+            fields={"parent": [_("Choose a unit outside the subtree of %(name)s.") % {"name": locked.name}]},
+        )
+    if locked.parent_id == new_parent.pk:
+        return locked
+    if Organization.objects.filter(parent=new_parent, name=locked.name).exists():
+        raise ValidationFailed(
+            _("%(parent)s already has a unit named %(name)s.")
+            % {"parent": new_parent.name, "name": locked.name},
+            fields={"parent": [_("A unit with this name already exists there.")]},
+        )
+    old_path = locked.path
+    new_path = trees.child_path(new_parent.path, locked.pk)
+    depth_change = trees.depth_of(new_path) - trees.depth_of(old_path)
+    old_parent_id = locked.parent_id
+    # One statement rewrites the whole subtree: new prefix + the part of each path below the old prefix.
+    Organization.objects.filter(trees.subtree_q("path", old_path)).update(
+        path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
+        depth=F("depth") + depth_change,
+    )
+    Organization.objects.filter(pk=locked.pk).update(parent=new_parent, version=F("version") + 1)
+    locked.refresh_from_db()
+    audit.record(
+        actor=actor,
+        action="organization.move",
+        obj=locked,
+        changes={"parent": [old_parent_id, new_parent.pk], "path": [old_path, new_path]},
+    )
+    return locked
+
+
+# --- people ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def person_create(
+    *,
+    actor: Any,
+    username: str,
+    display_name: str,
+    password: str | None,
+    email: str = "",
+    phone: str = "",
+    language: str = "",
+    memberships: list[tuple[Organization, str, str]] | None = None,
+) -> User:
+    """Create a person with their roles: ``memberships`` is a list of (organisation, role, post)."""
+    person = User(
+        username=username.strip(),
+        display_name=display_name.strip(),
+        email=email.strip(),
+        phone=phone.strip(),
+        language=language,
+    )
+    if password:
+        from django.contrib.auth.password_validation import validate_password
+
+        try:
+            validate_password(password, person)
+        except ValidationError as exc:
+            raise ValidationFailed(
+                _("Please correct the marked fields."), fields={"password": exc.messages}
+            ) from exc
+        person.set_password(password)
+    else:
+        person.set_unusable_password()
+    _validate(person, exclude=["password"])
+    try:
+        person.save()
+    except IntegrityError as exc:
+        raise ValidationFailed(
+            _("Please correct the marked fields."), fields={"username": [_("This username is taken.")]}
+        ) from exc
+    _replace_memberships(person, memberships or [])
+    audit.record(
+        actor=actor,
+        action="person.create",
+        obj=person,
+        changes={
+            "after": _snapshot(person, PERSON_FIELDS) | {"username": person.username},
+            "memberships": _membership_summary(person),
+        },
+    )
+    return person
+
+
+@transaction.atomic
+def person_update(
+    *,
+    actor: Any,
+    person: User,
+    version: int | None,
+    memberships: list[tuple[Organization, str, str]] | None = None,
+    **changes: Any,
+) -> User:
+    locked = User.objects.select_for_update().get(pk=person.pk)
+    _check_version(locked, version)
+    before = _snapshot(locked, PERSON_FIELDS)
+    before_memberships = _membership_summary(locked)
+    for field, value in changes.items():
+        if field not in PERSON_FIELDS:
+            raise ValueError(f"person_update cannot change {field}")
+        setattr(locked, field, value.strip() if isinstance(value, str) else value)
+    _validate(locked, exclude=["password"])
+    if memberships is not None:
+        _replace_memberships(locked, memberships)
+    changed = audit.diff(before, _snapshot(locked, PERSON_FIELDS))
+    after_memberships = _membership_summary(locked)
+    if after_memberships != before_memberships:
+        changed["memberships"] = [before_memberships, after_memberships]
+    if not changed:
+        return locked
+    locked.version = F("version") + 1
+    locked.save()
+    locked.refresh_from_db()
+    audit.record(actor=actor, action="person.update", obj=locked, changes=changed)
+    return locked
+
+
+@transaction.atomic
+def person_set_password(*, actor: Any, person: User, password: str) -> None:
+    from django.contrib.auth.password_validation import validate_password
+
+    try:
+        validate_password(password, person)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            _("Please correct the marked fields."), fields={"password": exc.messages}
+        ) from exc
+    person.set_password(password)
+    person.save(update_fields=["password"])
+    audit.record(actor=actor, action="person.set_password", obj=person)
+
+
+def _replace_memberships(person: User, memberships: list[tuple[Organization, str, str]]) -> None:
+    seen: set[tuple[int, str]] = set()
+    rows = []
+    for org, role, title in memberships:
+        if role not in Role.values:
+            raise ValidationFailed(
+                _("Please correct the marked fields."), fields={"role": [_("Unknown role.")]}
+            )
+        if (org.pk, role) in seen:
+            continue
+        seen.add((org.pk, role))
+        rows.append(Membership(user=person, organization=org, role=role, title=title, is_primary=not rows))
+    Membership.objects.filter(user=person).delete()
+    Membership.objects.bulk_create(rows)
+
+
+def _membership_summary(person: User) -> list[str]:
+    return sorted(
+        f"{org_id}:{role}"
+        for org_id, role in Membership.objects.filter(user=person).values_list("organization_id", "role")
+    )
+
+
+def default_kind_for_child(parent: Organization | None) -> str:
+    if parent is None:
+        return OrganizationKind.GOVERNMENT
+    return {
+        OrganizationKind.GOVERNMENT: OrganizationKind.DEPARTMENT,
+        OrganizationKind.DISTRICT: OrganizationKind.TOWNSHIP,
+        OrganizationKind.TOWNSHIP: OrganizationKind.COMMUNITY,
+    }.get(OrganizationKind(parent.kind), OrganizationKind.DEPARTMENT)

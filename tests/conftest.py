@@ -1,0 +1,99 @@
+"""Shared fixtures: a small city with named personas (see SCENARIOS.md for who they are)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from luoshi.organizations import services as orgs
+from luoshi.organizations.models import Organization, OrganizationKind, Role, User
+
+PASSWORD = "Luoshi-test-2026"
+
+
+@dataclass
+class City:
+    """A small city: government, supervision office, one bureau, two districts with a street each."""
+
+    government: Organization
+    supervision_office: Organization
+    ecology_bureau: Organization
+    tiexi: Organization
+    tiexi_street: Organization
+    tiedong: Organization
+    tiedong_street: Organization
+    admin: User
+    zhao: User  # supervisor, municipal supervision office
+    li: User  # head, ecology and environment bureau
+    wang: User  # handler, 铁西区
+    sun: User  # handler, 铁东区 (Wang's sibling district)
+    chen: User  # handler, a street under 铁西区
+    tiexi_admin: User  # administrator of 铁西区
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing costs ~0.3 s a password; tests create many people and prove nothing with it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_person(username: str, name: str, org: Organization, role: str) -> User:
+    return orgs.person_create(
+        actor=None, username=username, display_name=name, password=PASSWORD, memberships=[(org, role, "")]
+    )
+
+
+@pytest.fixture
+def city(db: None) -> City:
+    K = OrganizationKind
+    gov = orgs.organization_create(
+        actor=None,
+        parent=None,
+        name="鞍山市人民政府",
+        kind=K.GOVERNMENT,
+        short_name="市政府",
+        region_code="210300",
+    )
+    office = orgs.organization_create(
+        actor=None, parent=gov, name="市政府督查室", kind=K.DEPARTMENT, short_name="督查室"
+    )
+    bureau = orgs.organization_create(
+        actor=None, parent=gov, name="市生态环境局", kind=K.DEPARTMENT, short_name="生态环境局"
+    )
+    tiexi = orgs.organization_create(
+        actor=None,
+        parent=gov,
+        name="铁西区人民政府",
+        kind=K.DISTRICT,
+        short_name="铁西区",
+        region_code="210303",
+    )
+    tiexi_street = orgs.organization_create(actor=None, parent=tiexi, name="铁西区兴盛街道", kind=K.TOWNSHIP)
+    tiedong = orgs.organization_create(
+        actor=None,
+        parent=gov,
+        name="铁东区人民政府",
+        kind=K.DISTRICT,
+        short_name="铁东区",
+        region_code="210302",
+    )
+    tiedong_street = orgs.organization_create(
+        actor=None, parent=tiedong, name="铁东区站前街道", kind=K.TOWNSHIP
+    )
+    return City(
+        government=gov,
+        supervision_office=office,
+        ecology_bureau=bureau,
+        tiexi=tiexi,
+        tiexi_street=tiexi_street,
+        tiedong=tiedong,
+        tiedong_street=tiedong_street,
+        admin=make_person("admin", "系统管理员", gov, Role.ADMIN),
+        zhao=make_person("zhaomin", "赵敏", office, Role.SUPERVISOR),
+        li=make_person("liqiang", "李强", bureau, Role.HEAD),
+        wang=make_person("wangfang", "王芳", tiexi, Role.HANDLER),
+        sun=make_person("sunli", "孙丽", tiedong, Role.HANDLER),
+        chen=make_person("chengang", "陈刚", tiexi_street, Role.HANDLER),
+        tiexi_admin=make_person("tiexiadmin", "铁西区管理员", tiexi, Role.ADMIN),
+    )
