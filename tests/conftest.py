@@ -97,3 +97,12 @@ def city(db: None) -> City:
         chen=make_person("chengang", "陈刚", tiexi_street, Role.HANDLER),
         tiexi_admin=make_person("tiexiadmin", "铁西区管理员", tiexi, Role.ADMIN),
     )
+
+
+@pytest.fixture
+def english():
+    """For modules that assert messages in their English source form (the default language is zh-Hans)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -18,10 +18,11 @@ from __future__ import annotations
 from luoshi.access.policy import (
     Action,
     Scope,
+    allowed,
     can,
     require,
     scopes_of,
     visible,
 )
 
-__all__ = ["Action", "Scope", "can", "require", "scopes_of", "visible"]
+__all__ = ["Action", "Scope", "allowed", "can", "require", "scopes_of", "visible"]

@@ -53,12 +53,20 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Listed so that the API's Swagger page uses the copies of swagger-ui shipped in the package (no CDN).
+    "ninja",
     "axes",
     "luoshi.core",
     "luoshi.organizations",
     "luoshi.audit",
+    "luoshi.directives",
+    "luoshi.tasks",
+    "luoshi.search",
+    "luoshi.evidence",
+    "luoshi.notifications",
     "luoshi.api",
     "luoshi.web",
+    "luoshi.demo",
 ]
 
 MIDDLEWARE = [
@@ -113,7 +121,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "luoshi.sqlite3",
+            "NAME": str(DATA_DIR / "luoshi.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at BEGIN
                 # so that two writers queue instead of failing half-way with "database is locked".
@@ -179,6 +187,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("LUOSHI_STATIC_ROOT", str(DATA_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Evidence files (luoshi.evidence.storage): MEDIA_ROOT/evidence by default; swap for object storage here.
+    "evidence": {"BACKEND": "luoshi.evidence.storage.EvidenceStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -194,12 +204,47 @@ MEDIA_ROOT = Path(env_str("LUOSHI_MEDIA_ROOT", str(DATA_DIR / "files")))
 # Uploaded files are never served as static media: downloads go through a view that checks access.
 MEDIA_URL = "/files/"
 
+# --- Evidence files -------------------------------------------------------------------------------
+LUOSHI_EVIDENCE_MAX_BYTES = env_int("LUOSHI_EVIDENCE_MAX_MB", 20) * 1024 * 1024
+# Files per upload (one report or completion request, or one call of the service).
+LUOSHI_EVIDENCE_MAX_FILES = env_int("LUOSHI_EVIDENCE_MAX_FILES", 10)
+# Office documents are zip archives; these limits refuse archive bombs (luoshi.evidence.filetypes).
+LUOSHI_EVIDENCE_ZIP_MAX_ENTRIES = env_int("LUOSHI_EVIDENCE_ZIP_MAX_ENTRIES", 2000)
+LUOSHI_EVIDENCE_ZIP_MAX_BYTES = env_int("LUOSHI_EVIDENCE_ZIP_MAX_MB", 200) * 1024 * 1024
+LUOSHI_EVIDENCE_ZIP_MAX_RATIO = env_int("LUOSHI_EVIDENCE_ZIP_MAX_RATIO", 100)
+
 # --- Audit trail ----------------------------------------------------------------------------------
 LUOSHI_AUDIT_HASH = env_str("LUOSHI_AUDIT_HASH", "sha256")
 if LUOSHI_AUDIT_HASH not in {"sha256", "sm3"}:
     raise ConfigError(f"LUOSHI_AUDIT_HASH must be sha256 or sm3, not {LUOSHI_AUDIT_HASH!r}")
 # The checkpoint signing key lives outside the database: in the environment, or a file.
 LUOSHI_AUDIT_KEY_FILE = Path(env_str("LUOSHI_AUDIT_KEY_FILE", str(DATA_DIR / "audit_checkpoint.key")))
+# When set, the key itself (at least 32 characters) replaces the file, e.g. from a secrets manager.
+LUOSHI_AUDIT_KEY = env_str("LUOSHI_AUDIT_KEY")
+
+# --- Tasks: deadlines, lights, working days -----------------------------------------------------
+# The date lights and deadlines are judged against; empty means today (benchmarks freeze it, FORMAT.md).
+LUOSHI_TODAY = env_str("LUOSHI_TODAY")
+# Light thresholds (DESIGN §4; defaults from the glossary). "order" ranks lights from worst to best: a
+# parent shows the worst of its children.
+LUOSHI_LIGHTS = {
+    "yellow_behind": env_int("LUOSHI_LIGHT_YELLOW_BEHIND", 10),
+    "red_behind": env_int("LUOSHI_LIGHT_RED_BEHIND", 30),
+    "blue_working_days": env_int("LUOSHI_LIGHT_BLUE_WORKING_DAYS", 3),
+    "red_rejections": env_int("LUOSHI_LIGHT_RED_REJECTIONS", 2),
+    "red_no_start_days": env_int("LUOSHI_LIGHT_RED_NO_START_DAYS", 90),
+    "order": ["red", "yellow", "blue", "green", "closed"],
+}
+LUOSHI_TASKS = {
+    "acknowledge_working_days": env_int("LUOSHI_ACKNOWLEDGE_WORKING_DAYS", 3),
+    "public_notice_working_days": env_int("LUOSHI_PUBLIC_NOTICE_WORKING_DAYS", 5),
+    # Monthly and quarterly reports are due by this day of the following month.
+    "monthly_report_day": env_int("LUOSHI_MONTHLY_REPORT_DAY", 5),
+    "quarterly_report_day": env_int("LUOSHI_QUARTERLY_REPORT_DAY", 5),
+}
+# Holidays of years the chinesecalendar package does not know yet (see luoshi.core.workdays).
+LUOSHI_CALENDAR_FILE = env_str("LUOSHI_CALENDAR_FILE")
+LUOSHI_EXTRA_HOLIDAYS: dict[str, dict[str, list[str]]] = {}
 
 # --- Security -------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
@@ -235,6 +280,8 @@ LOGGING = {
 
 # --- Luoshi ---------------------------------------------------------------------------------------
 LUOSHI_PAGE_SIZE = env_int("LUOSHI_PAGE_SIZE", 50)
+# Days an API token works after it is issued; 0 means until revoked.
+LUOSHI_API_TOKEN_DAYS = env_int("LUOSHI_API_TOKEN_DAYS", 30)
 LUOSHI_IMPORT_MAX_ROWS = env_int("LUOSHI_IMPORT_MAX_ROWS", 20000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -6,5 +6,12 @@ from luoshi.api.urls import api
 
 urlpatterns = [
     path("api/", api.urls),
+    # Evidence downloads, each checked against who may see the task (there is no route to MEDIA_URL).
+    path("evidence/", include("luoshi.evidence.urls")),
     path("", include("luoshi.web.urls")),
 ]
+
+# Error pages in the user's language that say what happened and leak nothing (luoshi.web.views.errors).
+handler403 = "luoshi.web.views.errors.permission_denied"
+handler404 = "luoshi.web.views.errors.page_not_found"
+handler500 = "luoshi.web.views.errors.server_error"

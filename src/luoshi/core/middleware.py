@@ -90,7 +90,7 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
     than redirecting to the login page, so it is left to Ninja's global ``auth``.
     """
 
-    def process_view(self, request, view_func, view_args, view_kwargs):  # type: ignore[no-untyped-def]
+    def process_view(self, request, view_func, view_args, view_kwargs):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)

@@ -14,7 +14,14 @@ from django.utils.translation import gettext as _
 from luoshi.audit import services as audit
 from luoshi.core import trees
 from luoshi.core.errors import Conflict, ValidationFailed
-from luoshi.organizations.models import Membership, Organization, OrganizationKind, Role, User
+from luoshi.organizations.models import (
+    LanguageChoice,
+    Membership,
+    Organization,
+    OrganizationKind,
+    Role,
+    User,
+)
 
 ORG_FIELDS = ("name", "short_name", "kind", "region_code", "duties", "sort_order", "is_active")
 PERSON_FIELDS = ("display_name", "email", "phone", "language", "is_active")
@@ -133,6 +140,10 @@ def organization_move(
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
         depth=F("depth") + depth_change,
     )
+    # Tasks carry their lead unit's path; imported here because tasks sit above organisations.
+    from luoshi.tasks.services import on_organization_moved
+
+    on_organization_moved(old_prefix=old_path, new_prefix=new_path)
     Organization.objects.filter(pk=locked.pk).update(parent=new_parent, version=F("version") + 1)
     locked.refresh_from_db()
     audit.record(
@@ -142,6 +153,23 @@ def organization_move(
         changes={"parent": [old_parent_id, new_parent.pk], "path": [old_path, new_path]},
     )
     return locked
+
+
+@transaction.atomic
+def organization_change(
+    *,
+    actor: Any,
+    org: Organization,
+    version: int | None,
+    new_parent: Organization | None = None,
+    **changes: Any,
+) -> Organization:
+    """Change fields and, given ``new_parent``, move the unit: one version check, all of it or none."""
+    org = organization_update(actor=actor, org=org, version=version, **changes)
+    if new_parent is not None:
+        # The update may have moved the version on; the caller's version was checked against it above.
+        org = organization_move(actor=actor, org=org, new_parent=new_parent, version=org.version)
+    return org
 
 
 # --- people ---------------------------------------------------------------------------------------
@@ -158,16 +186,27 @@ def person_create(
     phone: str = "",
     language: str = "",
     memberships: list[tuple[Organization, str, str]] | None = None,
+    password_hash: str = "",
+    is_superuser: bool = False,
 ) -> User:
-    """Create a person with their roles: ``memberships`` is a list of (organisation, role, post)."""
+    """Create a person with their roles: ``memberships`` is a list of (organisation, role, post).
+
+    ``password_hash`` (a ``make_password`` result) stands in for ``password`` when one already validated
+    and hashed password is shared by many people, as in the demo city: hashing costs ~0.3 s each.
+    ``is_superuser`` is for the first administrator of an installation only.
+    """
     person = User(
         username=username.strip(),
         display_name=display_name.strip(),
         email=email.strip(),
         phone=phone.strip(),
         language=language,
+        is_superuser=is_superuser,
+        is_staff=is_superuser,
     )
-    if password:
+    if password_hash:
+        person.password = password_hash
+    elif password:
         from django.contrib.auth.password_validation import validate_password
 
         try:
@@ -192,7 +231,9 @@ def person_create(
         action="person.create",
         obj=person,
         changes={
-            "after": _snapshot(person, PERSON_FIELDS) | {"username": person.username},
+            "after": _snapshot(person, PERSON_FIELDS)
+            | {"username": person.username}
+            | ({"is_superuser": True} if is_superuser else {}),
             "memberships": _membership_summary(person),
         },
     )
@@ -249,7 +290,7 @@ def person_set_password(*, actor: Any, person: User, password: str) -> None:
 
 def _replace_memberships(person: User, memberships: list[tuple[Organization, str, str]]) -> None:
     seen: set[tuple[int, str]] = set()
-    rows = []
+    rows: list[Membership] = []
     for org, role, title in memberships:
         if role not in Role.values:
             raise ValidationFailed(
@@ -278,3 +319,24 @@ def default_kind_for_child(parent: Organization | None) -> str:
         OrganizationKind.DISTRICT: OrganizationKind.TOWNSHIP,
         OrganizationKind.TOWNSHIP: OrganizationKind.COMMUNITY,
     }.get(OrganizationKind(parent.kind), OrganizationKind.DEPARTMENT)
+
+
+@transaction.atomic
+def person_set_language(*, actor: Any, person: User, language: str) -> User:
+    """Remember the language ``person`` reads Luoshi in (empty: follow the browser)."""
+    if language not in LanguageChoice.values:
+        raise ValidationFailed(
+            _("Please correct the marked fields."), fields={"language": [_("Unknown language.")]}
+        )
+    locked = User.objects.select_for_update().get(pk=person.pk)
+    if locked.language == language:
+        return locked
+    before = locked.language
+    locked.language = language
+    locked.version = F("version") + 1
+    locked.save(update_fields=["language", "version"])
+    locked.refresh_from_db()
+    audit.record(
+        actor=actor, action="person.set_language", obj=locked, changes={"language": [before, language]}
+    )
+    return locked

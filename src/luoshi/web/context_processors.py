@@ -1,5 +1,73 @@
+"""What every page's frame needs: the navigation, who is signed in and where, and the page language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from luoshi.access.policy import can_view_audit
+from luoshi.organizations.models import Membership
+
+# (url name, label, url names that count as "in this section")
+SECTIONS = (
+    ("web:home", _("Home"), ("home",)),
+    ("web:organization_list", _("Organisations"), ("organization_",)),
+    ("web:person_list", _("People"), ("person_",)),
+    ("web:audit_list", _("Audit trail"), ("audit_",)),
+)
 
 
-def navigation(request: HttpRequest) -> dict[str, object]:
-    return {}
+@dataclass(frozen=True)
+class NavItem:
+    url: str
+    label: str
+    current: bool
+
+
+class Navigation:
+    """Computed on first use only, so responses that do not draw the frame (partials) ask nothing."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.request = request
+        self.user = getattr(request, "user", None)
+
+    @cached_property
+    def items(self) -> list[NavItem]:
+        if self.user is None or not self.user.is_authenticated:
+            return []
+        match = getattr(self.request, "resolver_match", None)
+        current = match.url_name or "" if match else ""
+        items = []
+        for url_name, label, prefixes in SECTIONS:
+            if url_name == "web:audit_list" and not can_view_audit(self.user):
+                continue
+            is_current = any(current == p or (p.endswith("_") and current.startswith(p)) for p in prefixes)
+            items.append(NavItem(url=reverse(url_name), label=str(label), current=is_current))
+        return items
+
+    @cached_property
+    def primary_membership(self) -> Membership | None:
+        if self.user is None or not self.user.is_authenticated:
+            return None
+        return (
+            Membership.objects.filter(user=self.user)
+            .select_related("organization")
+            .order_by("-is_primary", "organization__path")
+            .first()
+        )
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    language = get_language() or "zh-hans"
+    return {
+        "nav": Navigation(request),
+        # BCP 47 spelling for <html lang>: screen readers pick their voice from it.
+        "html_lang": "zh-Hans" if language.startswith("zh") else language,
+        "current_language": language,
+    }

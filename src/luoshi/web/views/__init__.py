@@ -1,5 +1,2 @@
-from django.http import HttpRequest, HttpResponse
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("Luoshi")
+"""Page views, one module per area: thin functions that parse, ask ``luoshi.access``, call one service,
+and render."""

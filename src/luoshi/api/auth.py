@@ -1,0 +1,60 @@
+"""``/api/v1/auth``: exchanging a username and password for an API token, and revoking it."""
+
+from datetime import datetime
+
+from django.contrib.auth import authenticate, user_logged_in
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+from ninja.errors import AuthenticationError
+
+from luoshi.api import services
+from luoshi.api.errors import BadCredentials, LockedOut
+from luoshi.api.models import ApiToken
+from luoshi.api.security import current_user, token_auth
+from luoshi.organizations.models import User
+
+router = Router(tags=["auth"])
+
+
+class TokenRequest(Schema):
+    username: str = Field(max_length=150)
+    password: str = Field(max_length=4096)
+    name: str = Field("", max_length=100, description="What the token is for, e.g. the script using it.")
+
+
+class TokenOut(Schema):
+    token: str = Field(description="The secret: send it as `Authorization: Bearer <token>`. Shown once.")
+    name: str
+    expires_at: datetime | None
+
+
+@router.post("/token", auth=None, response={201: TokenOut})
+def create_token(request: HttpRequest, payload: TokenRequest) -> Status[TokenOut]:
+    """Issue a token for the person with this username and password.
+
+    Failures count towards the sign-in lockout shared with the login page (django-axes): after too many
+    the username is refused for a while with 429, whether or not such a person exists, so neither the
+    401 nor the 429 tells whether an account exists.
+    """
+    # Through ``authenticate`` with the request, so that axes sees every attempt and enforces lockouts.
+    user = authenticate(request=request, username=payload.username, password=payload.password)
+    if getattr(request, "axes_locked_out", False):
+        # Answered here in the API's shape; left set, AxesMiddleware would swap in the login page's answer.
+        request.axes_locked_out = False  # type: ignore[attr-defined]
+        raise LockedOut()
+    if not isinstance(user, User):
+        raise BadCredentials()
+    # A token is a sign-in: the signal resets the failure count (AXES_RESET_ON_SUCCESS) and last_login.
+    user_logged_in.send(sender=type(user), request=request, user=user)
+    token, secret = services.token_create(user=user, name=payload.name)
+    return Status(201, TokenOut(token=secret, name=token.name, expires_at=token.expires_at))
+
+
+@router.delete("/token", auth=token_auth, response={204: None})
+def revoke_token(request: HttpRequest) -> Status[None]:
+    """Revoke the token this request was made with; it stops working at once."""
+    token = getattr(request, "api_token", None)
+    if not isinstance(token, ApiToken):
+        raise AuthenticationError()
+    services.token_revoke(actor=current_user(request), token=token)
+    return Status(204, None)

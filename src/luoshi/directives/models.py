@@ -1,0 +1,147 @@
+"""Directives (speeches, meeting decisions, instructions, documents, inspection feedback), their clauses, and
+the focus-area taxonomy (DESIGN §3)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from luoshi.directives.docnumbers import validate_doc_number
+from luoshi.organizations.models import Organization
+
+
+class FocusArea(models.Model):
+    """One heading of the deployment's taxonomy of work, e.g. green development or people's livelihood.
+
+    ``keywords`` (one per line) let the drafting help suggest an area for a pasted clause.
+    """
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        validators=[
+            RegexValidator(r"^[a-z0-9][a-z0-9_-]*$", _("Use lower-case letters, digits, - and _ only."))
+        ],
+    )
+    sort_order = models.IntegerField(_("sort order"), default=0)
+    keywords = models.TextField(_("keywords"), blank=True, help_text=_("One keyword or phrase per line."))
+    is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        verbose_name = _("focus area")
+        verbose_name_plural = _("focus areas")
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def keyword_list(self) -> list[str]:
+        return [line.strip() for line in self.keywords.splitlines() if line.strip()]
+
+
+class DirectiveLevel(models.TextChoices):
+    CENTRAL = "central", _("Central")
+    PROVINCIAL = "provincial", _("Provincial")
+    MUNICIPAL = "municipal", _("Municipal")
+    DISTRICT = "district", _("District or county")
+    UNIT = "unit", _("Unit")
+
+
+class DirectiveKind(models.TextChoices):
+    SPEECH = "speech", _("Speech")
+    MEETING = "meeting", _("Meeting decision")
+    INSTRUCTION = "instruction", _("Leader's instruction")
+    DOCUMENT = "document", _("Document")
+    INSPECTION = "inspection", _("Inspection feedback")
+
+
+class Directive(models.Model):
+    """Something to carry out: a speech, meeting decision, instruction, document or inspection feedback.
+
+    ``issuing_org`` is the unit in the tree that issued it, or that registered one received from outside
+    the tree (the city government for a State Council document); ``issuing_body`` is the issuer as printed.
+    """
+
+    title = models.CharField(_("title"), max_length=200)
+    issuing_org = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="directives", verbose_name=_("issuing unit")
+    )
+    issuing_body = models.CharField(_("issuing body"), max_length=100, blank=True)
+    level = models.CharField(_("level"), max_length=16, choices=DirectiveLevel.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=DirectiveKind.choices)
+    doc_number = models.CharField(
+        _("document number"), max_length=60, blank=True, validators=[validate_doc_number]
+    )
+    issued_on = models.DateField(_("date"))
+    full_text = models.TextField(_("full text"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("directive")
+        verbose_name_plural = _("directives")
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            # The number names the issuer and year, so one number is one document.
+            models.UniqueConstraint(
+                fields=["doc_number"], condition=~Q(doc_number=""), name="directive_unique_doc_number"
+            ),
+        ]
+        indexes = [models.Index(fields=["issuing_org", "issued_on"], name="directive_issuer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.title} {self.doc_number}".strip()
+
+
+class ClauseKind(models.TextChoices):
+    DEMAND = "demand", _("Demand")
+    PROBLEM = "problem", _("Reported problem")
+
+
+class Clause(models.Model):
+    """One demand of a directive, or one problem an inspection reported, quoted from its text in order."""
+
+    directive = models.ForeignKey(
+        Directive, on_delete=models.CASCADE, related_name="clauses", verbose_name=_("directive")
+    )
+    ordinal = models.PositiveIntegerField(_("number"))
+    kind = models.CharField(_("kind"), max_length=16, choices=ClauseKind.choices, default=ClauseKind.DEMAND)
+    # The heading of the directive's text the clause sits under (e.g. "二、推动绿色发展"), for grouping.
+    heading = models.CharField(_("heading"), max_length=200, blank=True)
+    text = models.TextField(_("text"))
+    focus_area = models.ForeignKey(
+        FocusArea,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="clauses",
+        verbose_name=_("focus area"),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("clause")
+        verbose_name_plural = _("clauses")
+        ordering = ["directive", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(fields=["directive", "ordinal"], name="clause_unique_ordinal"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ordinal}. {self.text[:40]}"

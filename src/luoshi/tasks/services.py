@@ -1,0 +1,473 @@
+"""Registering, decomposing and editing tasks. Each function is one use case, atomic, audited last; every
+one that touches a task refreshes the roll-up through ``rollup.refresh``.
+
+Transitions live in ``luoshi.tasks.workflow``, extension requests in ``luoshi.tasks.requests``, progress
+reports, milestones and manual lights in ``luoshi.tasks.reporting``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Value
+from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext as _
+
+from luoshi import access
+from luoshi.audit import services as audit
+from luoshi.core import trees, workdays
+from luoshi.core.errors import Conflict, NotAllowed, ValidationFailed
+from luoshi.directives.models import Clause, Directive, DirectiveKind, FocusArea
+from luoshi.organizations.models import Membership, Organization, User
+from luoshi.tasks import rollup, rules
+from luoshi.tasks.models import (
+    OPEN_STATUSES,
+    Priority,
+    ReportCadence,
+    Tag,
+    Task,
+    TaskStatus,
+)
+from luoshi.tasks.writes import load_for_write, save_task
+
+MAX_DEPTH = 250 // trees.SEGMENT
+DECOMPOSABLE = (TaskStatus.IN_PROGRESS, TaskStatus.RETURNED)
+SNAPSHOT_FIELDS = (
+    "title",
+    "description",
+    "expected_outcome",
+    "focus_area_id",
+    "lead_org_id",
+    "start_on",
+    "due_on",
+    "report_cadence",
+    "weight",
+    "priority",
+    "requires_public_notice",
+)
+
+
+def _invalid(fields: dict[str, list[str]]) -> ValidationFailed:
+    return ValidationFailed(_("Please correct the marked fields."), fields=fields)
+
+
+def _validate(task: Task) -> None:
+    # Checked first, so that it is reported on the field rather than as the table's constraint.
+    if task.start_on and task.due_on and task.start_on > task.due_on:
+        raise _invalid({"due_on": [_("The due date cannot be before the start date.")]})
+    try:
+        task.full_clean(exclude=["path", "lead_org_path", "depth", "original_due_on"], validate_unique=False)
+    except ValidationError as exc:
+        raise _invalid(exc.message_dict) from exc
+
+
+def _check_handler(handler: User | None, lead_org_id: int) -> None:
+    if (
+        handler is not None
+        and not Membership.objects.filter(user=handler, organization_id=lead_org_id).exists()
+    ):
+        raise _invalid({"handler": [_("The handler must work in the lead unit.")]})
+
+
+def _check_cooperating(orgs: Iterable[Organization], lead_org_id: int) -> list[Organization]:
+    result = list({o.pk: o for o in orgs}.values())
+    if any(o.pk == lead_org_id for o in result):
+        raise _invalid({"cooperating_orgs": [_("The lead unit cannot also be a cooperating unit.")]})
+    return result
+
+
+def _tags(names: Iterable[str]) -> list[Tag]:
+    clean = sorted({n.strip() for n in names if n and n.strip()})
+    return [Tag.objects.get_or_create(name=name)[0] for name in clean]
+
+
+def _snapshot(task: Task) -> dict[str, Any]:
+    return {f: getattr(task, f) for f in SNAPSHOT_FIELDS}
+
+
+# --- creating -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_create(
+    *,
+    actor: User,
+    assigning_org: Organization,
+    lead_org: Organization,
+    title: str,
+    due_on: date,
+    start_on: date | None = None,
+    clause: Clause | None = None,
+    directive: Directive | None = None,
+    description: str = "",
+    expected_outcome: str = "",
+    focus_area: FocusArea | None = None,
+    cooperating_orgs: Iterable[Organization] = (),
+    responsible_leader: User | None = None,
+    handler: User | None = None,
+    report_cadence: str = ReportCadence.MONTHLY,
+    weight: int = 1,
+    priority: int = Priority.NORMAL,
+    tags: Iterable[str] = (),
+    requires_public_notice: bool | None = None,
+) -> Task:
+    """Register a task (立项) in draft: from a clause of a directive, or on its own.
+
+    ``assigning_org`` assigns and verifies it; ``lead_org`` is that unit itself (kept: start it) or a unit
+    below it (assign it, and that unit acknowledges it).
+    """
+    if not rules.may_assign_from(actor, assigning_org):
+        raise NotAllowed(
+            _("Only the people of %(unit)s or its supervisors may register tasks for it.")
+            % {"unit": assigning_org.name}
+        )
+    if clause is not None:
+        access.require(actor, "view", clause)
+        if directive is not None and directive.pk != clause.directive_id:
+            raise _invalid({"clause": [_("This clause belongs to another directive.")]})
+        directive = clause.directive
+        focus_area = focus_area or clause.focus_area
+    elif directive is not None:
+        access.require(actor, "view", directive)
+    if not lead_org.is_in_subtree_of(assigning_org):
+        raise _invalid(
+            {"lead_org": [_("Choose %(unit)s itself or a unit below it.") % {"unit": assigning_org.name}]}
+        )
+    if requires_public_notice is None:
+        requires_public_notice = directive is not None and directive.kind == DirectiveKind.INSPECTION
+    return _create(
+        actor=actor,
+        chain=[],
+        parent=None,
+        assigning_org=assigning_org,
+        lead_org=lead_org,
+        title=title,
+        due_on=due_on,
+        start_on=start_on,
+        clause=clause,
+        directive=directive,
+        description=description,
+        expected_outcome=expected_outcome,
+        focus_area=focus_area,
+        cooperating_orgs=cooperating_orgs,
+        responsible_leader=responsible_leader,
+        handler=handler,
+        report_cadence=report_cadence,
+        weight=weight,
+        priority=priority,
+        tags=tags,
+        requires_public_notice=requires_public_notice,
+    )
+
+
+@transaction.atomic
+def task_decompose(
+    *,
+    actor: User,
+    parent: Task,
+    version: int,
+    lead_org: Organization,
+    title: str,
+    due_on: date,
+    start_on: date | None = None,
+    description: str = "",
+    expected_outcome: str = "",
+    focus_area: FocusArea | None = None,
+    cooperating_orgs: Iterable[Organization] = (),
+    responsible_leader: User | None = None,
+    handler: User | None = None,
+    report_cadence: str | None = None,
+    weight: int = 1,
+    priority: int | None = None,
+    tags: Iterable[str] = (),
+) -> Task:
+    """Split a task (分解): a subtask in draft for the lead unit itself or a unit below it, assigned by the
+    parent's lead unit, due no later than the parent."""
+    chain = load_for_write(actor=actor, task=parent, version=version, action="decompose")
+    locked = chain[-1]
+    if locked.status not in DECOMPOSABLE:
+        raise Conflict(
+            _(
+                "A task can be decomposed while it is in progress or returned for rework; "
+                "this one is “%(state)s”."
+            )
+            % {"state": TaskStatus(locked.status).label}
+        )
+    if locked.depth >= MAX_DEPTH:
+        raise Conflict(_("Tasks can be decomposed at most %(depth)s levels deep.") % {"depth": MAX_DEPTH})
+    if due_on > locked.due_on:
+        raise _invalid(
+            {
+                "due_on": [
+                    _("A subtask cannot be due after its parent task (%(date)s).")
+                    % {"date": locked.due_on.isoformat()}
+                ]
+            }
+        )
+    if not lead_org.is_in_subtree_of(locked.lead_org):
+        raise _invalid(
+            {"lead_org": [_("Choose %(unit)s itself or a unit below it.") % {"unit": locked.lead_org.name}]}
+        )
+    return _create(
+        actor=actor,
+        chain=chain,
+        parent=locked,
+        assigning_org=locked.lead_org,
+        lead_org=lead_org,
+        title=title,
+        due_on=due_on,
+        start_on=start_on,
+        clause=locked.clause,
+        directive=locked.directive,
+        description=description,
+        expected_outcome=expected_outcome,
+        focus_area=focus_area or locked.focus_area,
+        cooperating_orgs=cooperating_orgs,
+        responsible_leader=responsible_leader,
+        handler=handler,
+        report_cadence=report_cadence or locked.report_cadence,
+        weight=weight,
+        priority=priority or locked.priority,
+        tags=tags,
+        requires_public_notice=False,
+    )
+
+
+def _create(
+    *,
+    actor: User,
+    chain: list[Task],
+    parent: Task | None,
+    assigning_org: Organization,
+    lead_org: Organization,
+    title: str,
+    due_on: date,
+    start_on: date | None,
+    clause: Clause | None,
+    directive: Directive | None,
+    description: str,
+    expected_outcome: str,
+    focus_area: FocusArea | None,
+    cooperating_orgs: Iterable[Organization],
+    responsible_leader: User | None,
+    handler: User | None,
+    report_cadence: str,
+    weight: int,
+    priority: int,
+    tags: Iterable[str],
+    requires_public_notice: bool,
+) -> Task:
+    today = workdays.today()
+    task = Task(
+        parent=parent,
+        clause=clause,
+        directive=directive,
+        focus_area=focus_area,
+        title=title.strip(),
+        description=description.strip(),
+        expected_outcome=expected_outcome.strip(),
+        assigning_org=assigning_org,
+        lead_org=lead_org,
+        lead_org_path=lead_org.path,
+        responsible_leader=responsible_leader,
+        handler=handler,
+        start_on=start_on or min(today, due_on),
+        due_on=due_on,
+        original_due_on=due_on,
+        report_cadence=report_cadence,
+        weight=weight,
+        priority=priority,
+        requires_public_notice=requires_public_notice,
+        created_by=actor,
+        # A temporary unique path; the real one is made of ids, so it needs this row's id first.
+        path=f"~{uuid.uuid4().hex}",
+    )
+    _validate(task)
+    _check_handler(handler, lead_org.pk)
+    coop = _check_cooperating(cooperating_orgs, lead_org.pk)
+    task.save()
+    task.path = trees.child_path(parent.path if parent else "", task.pk)
+    task.depth = trees.depth_of(task.path)
+    Task.objects.filter(pk=task.pk).update(path=task.path, depth=task.depth)
+    if coop:
+        task.cooperating_orgs.set(coop)
+    tag_rows = _tags(tags)
+    if tag_rows:
+        task.tags.set(tag_rows)
+    rollup.refresh([*chain, task], today=today)
+    audit.record(
+        actor=actor,
+        action="task.create",
+        obj=task,
+        changes={
+            "after": _snapshot(task),
+            "parent": parent.pk if parent else None,
+            "clause": clause.pk if clause else None,
+            "assigning_org": assigning_org.pk,
+            "cooperating_orgs": sorted(o.pk for o in coop),
+        },
+    )
+    return task
+
+
+# --- editing -------------------------------------------------------------------------------------
+
+EDITABLE = {
+    "title",
+    "description",
+    "expected_outcome",
+    "focus_area",
+    "start_on",
+    "due_on",
+    "lead_org",
+    "report_cadence",
+    "weight",
+    "priority",
+    "requires_public_notice",
+}
+# Once assigned, the deadline moves only by an approved extension and the unit changes only by transfer.
+DRAFT_ONLY = {"due_on", "lead_org"}
+
+
+@transaction.atomic
+def task_update(
+    *,
+    actor: User,
+    task: Task,
+    version: int,
+    cooperating_orgs: Iterable[Organization] | None = None,
+    tags: Iterable[str] | None = None,
+    **changes: Any,
+) -> Task:
+    """Edit what was assigned (by the assigning unit) while the task is open."""
+    chain = load_for_write(actor=actor, task=task, version=version, action="change")
+    locked = chain[-1]
+    if locked.status not in OPEN_STATUSES:
+        raise Conflict(
+            _("A task that is “%(state)s” cannot be edited; reopen it first.")
+            % {"state": TaskStatus(locked.status).label}
+        )
+    before = _snapshot(locked)
+    for field, value in changes.items():
+        if field not in EDITABLE:
+            raise ValueError(f"task_update cannot change {field}")
+        if field in DRAFT_ONLY and locked.status != TaskStatus.DRAFT and value != getattr(locked, field):
+            message = (
+                _("Once assigned, the deadline moves only by an approved extension request.")
+                if field == "due_on"
+                else _("Once assigned, the task moves to another unit only by a transfer.")
+            )
+            raise Conflict(message)
+        setattr(locked, field, value.strip() if isinstance(value, str) else value)
+    if "lead_org" in changes:
+        if not locked.lead_org.is_in_subtree_of(locked.assigning_org):
+            raise _invalid(
+                {
+                    "lead_org": [
+                        _("Choose %(unit)s itself or a unit below it.") % {"unit": locked.assigning_org.name}
+                    ]
+                }
+            )
+        locked.lead_org_path = locked.lead_org.path
+        locked.cooperating_orgs.remove(locked.lead_org)
+    if "due_on" in changes and locked.status == TaskStatus.DRAFT:
+        # Nothing was promised before the task was assigned, so a draft's deadline is still the original.
+        locked.original_due_on = locked.due_on
+    _validate(locked)
+    _check_due_within_tree(locked)
+    after = _snapshot(locked)
+    changed = audit.diff(before, after)
+    if cooperating_orgs is not None:
+        coop = _check_cooperating(cooperating_orgs, locked.lead_org_id)
+        old = sorted(locked.cooperating_orgs.values_list("pk", flat=True))
+        if old != sorted(o.pk for o in coop):
+            locked.cooperating_orgs.set(coop)
+            changed["cooperating_orgs"] = [old, sorted(o.pk for o in coop)]
+    if tags is not None:
+        tag_rows = _tags(tags)
+        old_tags = sorted(locked.tags.values_list("name", flat=True))
+        if old_tags != [t.name for t in tag_rows]:
+            locked.tags.set(tag_rows)
+            changed["tags"] = [old_tags, [t.name for t in tag_rows]]
+    if not changed:
+        return locked
+    fields = [f for f in changes if f != "lead_org"] + (
+        ["lead_org", "lead_org_path"] if "lead_org" in changes else []
+    )
+    if "due_on" in changes:
+        fields.append("original_due_on")
+    save_task(locked, fields)
+    rollup.refresh(chain)
+    audit.record(actor=actor, action="task.update", obj=locked, changes=changed)
+    return locked
+
+
+def _check_due_within_tree(task: Task) -> None:
+    if task.parent_id is not None:
+        parent_due = Task.objects.values_list("due_on", flat=True).get(pk=task.parent_id)
+        if task.due_on > parent_due:
+            raise _invalid(
+                {
+                    "due_on": [
+                        _("A subtask cannot be due after its parent task (%(date)s).")
+                        % {"date": parent_due.isoformat()}
+                    ]
+                }
+            )
+    latest_child = (
+        Task.objects.filter(parent=task)
+        .exclude(status=TaskStatus.CANCELLED)
+        .aggregate(latest=Max("due_on"))["latest"]
+    )
+    if latest_child is not None and task.due_on < latest_child:
+        raise _invalid(
+            {
+                "due_on": [
+                    _("A subtask is due on %(date)s; the task cannot be due before it.")
+                    % {"date": latest_child.isoformat()}
+                ]
+            }
+        )
+
+
+@transaction.atomic
+def task_set_people(
+    *, actor: User, task: Task, version: int, handler: User | None, responsible_leader: User | None
+) -> Task:
+    """Name the handler (who must work in the lead unit) and the responsible leader."""
+    chain = load_for_write(actor=actor, task=task, version=version, action="plan")
+    locked = chain[-1]
+    _check_handler(handler, locked.lead_org_id)
+    changed = audit.diff(
+        {"handler": locked.handler_id, "responsible_leader": locked.responsible_leader_id},
+        {
+            "handler": handler.pk if handler else None,
+            "responsible_leader": responsible_leader.pk if responsible_leader else None,
+        },
+    )
+    if not changed:
+        return locked
+    locked.handler = handler
+    locked.responsible_leader = responsible_leader
+    save_task(locked, ["handler", "responsible_leader"])
+    audit.record(actor=actor, action="task.set_people", obj=locked, changes=changed)
+    return locked
+
+
+# --- organisation moves ---------------------------------------------------------------------------
+
+
+def on_organization_moved(*, old_prefix: str, new_prefix: str) -> int:
+    """Rewrite ``lead_org_path`` of every task led by a unit in a moved subtree, in one statement.
+
+    Called by ``organizations.services.organization_move`` inside its transaction, after the units' own
+    paths changed. Returns the number of tasks updated.
+    """
+    return Task.objects.filter(trees.subtree_q("lead_org_path", old_prefix)).update(
+        lead_org_path=Concat(Value(new_prefix), Substr("lead_org_path", len(old_prefix) + 1))
+    )

@@ -1,0 +1,52 @@
+"""Template helpers for the pages: readable audit actions and links to what an event is about."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+register = template.Library()
+
+ACTION_LABELS = {
+    "auth.login": _("Signed in"),
+    "auth.logout": _("Signed out"),
+    "auth.login_failed": _("Failed sign-in"),
+    "organization.create": _("Unit added"),
+    "organization.update": _("Unit changed"),
+    "organization.move": _("Unit moved"),
+    "organization.import": _("Units imported"),
+    "person.create": _("Person added"),
+    "person.update": _("Person changed"),
+    "person.set_password": _("Password set"),
+    "person.set_language": _("Language changed"),
+}
+
+OBJECT_PAGES = {
+    "organizations.organization": "web:organization_detail",
+    "organizations.user": "web:person_detail",
+}
+
+
+@register.filter
+def action_label(action: str) -> str:
+    """A sentence-case label for an audit action; unknown actions show their code."""
+    return str(ACTION_LABELS.get(action, action))
+
+
+@register.filter
+def object_url(event: Any) -> str:
+    """The page of the object an audit event is about ("" when it has none). The page checks access."""
+    name = OBJECT_PAGES.get(event.object_type)
+    if not name or not str(event.object_id).isdigit():
+        return ""
+    return reverse(name, kwargs={"pk": int(event.object_id)})
+
+
+@register.filter
+def as_json(value: Any) -> str:
+    """Changes recorded in an audit event, indented for reading (Chinese shown as is, not escaped)."""
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)

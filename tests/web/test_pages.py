@@ -1,0 +1,65 @@
+"""The start page, the frame around every page, and the audit trail page."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from luoshi.audit.models import AuditEvent
+from luoshi.organizations import services as orgs
+
+
+def test_home_shows_units_roles_and_reach(login, city):
+    body = login(city.wang).get(reverse("web:home")).content.decode()
+    assert city.tiexi.name in body
+    assert "Handler" in body
+    # 鞍山市人民政府, 铁西区 and its street; wang and chen.
+    assert '<a href="/organizations/">3</a>' in body
+    assert '<a href="/people/">3</a>' in body  # wang, chen and tiexi_admin
+
+
+def test_frame_has_landmarks_name_unit_and_navigation(login, city):
+    body = login(city.wang).get(reverse("web:home")).content.decode()
+    assert 'href="#main"' in body
+    assert '<main id="main"' in body
+    assert "<nav" in body
+    assert "王芳" in body
+    assert city.tiexi.display_name in body
+    assert reverse("web:audit_list") not in body  # handlers do not read the audit trail
+    assert "<script>" not in body
+    assert " onclick=" not in body
+    assert " style=" not in body
+
+
+def test_audit_link_only_for_those_who_may_read_it(login, city):
+    assert reverse("web:audit_list") in login(city.zhao).get(reverse("web:home")).content.decode()
+
+
+def test_audit_page_lists_newest_first_and_filters(login, city):
+    orgs.organization_update(actor=city.admin, org=city.tiexi, version=city.tiexi.version, short_name="铁西")
+    client = login(city.zhao)
+    body = client.get(reverse("web:audit_list")).content.decode()
+    newest = AuditEvent.objects.order_by("-seq").first()
+    assert f'<td data-label="#" class="num">{newest.seq}</td>' in body
+    filtered = client.get(reverse("web:audit_list"), {"action": "organization.update"}).content.decode()
+    assert "Unit changed" in filtered
+    assert "Person added" not in filtered
+
+
+def test_audit_page_pages_by_sequence(login, city):
+    client = login(city.zhao)
+    total = AuditEvent.objects.count()
+    assert total > 10
+    first = client.get(reverse("web:audit_list")).content.decode()
+    assert first.count('data-label="#"') == min(total, 50)
+    older = client.get(reverse("web:audit_list"), {"before": 5}).content.decode()
+    assert older.count('data-label="#"') == 4
+
+
+def test_audit_page_refused_to_handlers(login, city):
+    assert login(city.wang).get(reverse("web:audit_list")).status_code == 403
+
+
+def test_verify_chain_button_reports_an_intact_trail(login, city):
+    response = login(city.zhao).post(reverse("web:audit_verify"))
+    assert response.status_code == 200
+    assert "The audit trail is intact" in response.content.decode()
