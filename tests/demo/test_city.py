@@ -91,8 +91,8 @@ def test_streets_townships_and_villages_below_two_districts(demo):
     assert Organization.objects.in_subtree(demo.units["qianshan"]).filter(name__endswith="村").count() >= 2
 
 
-def test_about_sixty_people_in_every_role(demo):
-    assert 55 <= User.objects.count() <= 70
+def test_about_seventy_people_in_every_role(demo):
+    assert 60 <= User.objects.count() <= 80
     assert set(Membership.objects.values_list("role", flat=True)) == set(Role.values)
     district_roles = set(
         Membership.objects.filter(organization__kind=OrganizationKind.DISTRICT).values_list("role", flat=True)

@@ -7,6 +7,7 @@ cannot: that --data-dir reaches the settings before they load, and that the serv
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -22,6 +23,8 @@ import pytest
 from luoshi.demo import city
 
 LUOSHI = Path(sys.executable).with_name("luoshi")
+# Loading the city and its work takes seconds, more on a busy machine.
+LOAD_TIMEOUT = 240
 
 
 def environment() -> dict[str, str]:
@@ -59,7 +62,7 @@ def free_port() -> int:
 def first_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """A data directory with the demo loaded once, shared by the tests below (loading takes seconds)."""
     path = tmp_path_factory.mktemp("demo") / "data"
-    result = luoshi("demo", "--no-serve", "--data-dir", str(path))
+    result = luoshi("demo", "--no-serve", "--data-dir", str(path), timeout=LOAD_TIMEOUT)
     assert result.returncode == 0, result.stderr
     return path, result
 
@@ -77,6 +80,12 @@ def test_first_run_creates_the_database_loads_the_city_and_prints_the_accounts(f
     assert count(db, "organizations_user") == len(city.PEOPLE)
     out = result.stdout
     assert "Loaded the demo city" in out
+    assert re.search(
+        r"Loaded the demo work: 2 directives with 36 clauses \(2 not yet decomposed\), \d{3} tasks", out
+    )
+    assert "Tasks by state: Draft " in out
+    assert "Tasks by light: Red " in out
+    assert count(db, "tasks_task") >= 250
     for username in ("admin", "zhaomin", "zhouwenbo", "liqiang", "wangfang", "chengang"):
         assert f"\n{username} " in out
     assert "username" in out
@@ -116,9 +125,11 @@ def test_reset_starts_afresh(data_dir):
         "Reset-demo-pass-7",
         "--data-dir",
         str(data_dir),
+        timeout=LOAD_TIMEOUT,
     )
     assert result.returncode == 0, result.stderr
     assert "Loaded the demo city" in result.stdout
+    assert "Loaded the demo work" in result.stdout
     assert "Reset-demo-pass-7" in result.stdout
     with sqlite3.connect(db) as conn:
         names = [

@@ -60,3 +60,22 @@ def test_duplicate_region_code_is_refused(city):
             actor=city.admin, parent=city.government, name="新区", kind="district", region_code="210303"
         )
     assert "region_code" in exc.value.fields
+
+
+def test_subtree_range_scan_matches_a_walk_of_the_parent_keys(city):
+    from tests.factories import PersonFactory, district_with_streets
+
+    districts = [district_with_streets(city.government, streets=3) for _ in range(4)]
+    PersonFactory(organization=districts[0], role="head")
+    by_parent: dict[int | None, list[Organization]] = {}
+    for org in Organization.objects.all():
+        by_parent.setdefault(org.parent_id, []).append(org)
+
+    def walk(node: Organization) -> set[int]:
+        found = {node.pk}
+        for child in by_parent.get(node.pk, []):
+            found |= walk(child)
+        return found
+
+    for root in [city.government, city.tiexi, *districts]:
+        assert set(Organization.objects.in_subtree(root).values_list("pk", flat=True)) == walk(root)

@@ -20,3 +20,8 @@ def login(client):
         return client
 
     return sign_in
+
+
+# Task pages build their work the way the task tests do: a frozen date (``clock``) and a city directive
+# with one clause (``desk``). Imported rather than copied, so both suites stay in step.
+from tests.tasks.conftest import clock, desk  # noqa: E402, F401

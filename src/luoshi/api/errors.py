@@ -110,6 +110,10 @@ def _field_key(loc: Sequence[Any]) -> str:
     source, *rest = loc or ("body",)
     if source == "body":
         rest = rest[1:]
+    elif len(rest) >= 3 and isinstance(rest[2], int):
+        # Query and form fields are flattened, and Ninja maps their errors back to the field name, but
+        # not those of one item of a list (``?light=purple``): those still start with the parameter.
+        rest = rest[1:]
     return ".".join(str(part) for part in rest) or "__all__"
 
 

@@ -8,6 +8,8 @@ package's own static files, as intranets have no CDN).
 
 from __future__ import annotations
 
+import importlib
+
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router
@@ -16,8 +18,12 @@ from luoshi.api import errors
 from luoshi.api.auth import router as auth_router
 from luoshi.api.security import LoginRequiredSwagger, session_auth, token_auth
 from luoshi.core.errors import NotFound
+from luoshi.directives.api import focus_areas_router
+from luoshi.directives.api import router as directives_router
 from luoshi.organizations.api import people_router
 from luoshi.organizations.api import router as organizations_router
+from luoshi.tasks.api import inbox_router, reports_router, requests_router
+from luoshi.tasks.api import router as tasks_router
 
 api = NinjaAPI(
     title="Luoshi API",
@@ -35,16 +41,27 @@ errors.install(api)
 api.add_router("/v1/auth", auth_router)
 api.add_router("/v1/organizations", organizations_router)
 api.add_router("/v1/people", people_router)
+api.add_router("/v1/directives", directives_router)
+api.add_router("/v1/focus-areas", focus_areas_router)
+api.add_router("/v1/tasks", tasks_router)
+api.add_router("/v1/requests", requests_router)
+api.add_router("/v1/reports", reports_router)
+api.add_router("/v1/inbox", inbox_router)
 
-# The audit endpoints are written alongside; mounted once the module exists. Only the module itself
-# being absent is tolerated: an import error inside it must surface.
-try:
-    from luoshi.audit.api import router as audit_router
-except ModuleNotFoundError as exc:
-    if exc.name != "luoshi.audit.api":
-        raise
-else:
-    api.add_router("/v1/audit", audit_router)
+# Routers of apps written alongside are mounted once their module exists. Only the module itself being
+# absent is tolerated: an import error inside it must surface.
+for _module, _prefix in (
+    ("luoshi.audit.api", "/v1/audit"),
+    ("luoshi.evidence.api", "/v1/evidence"),
+    ("luoshi.search.api", "/v1/search"),
+):
+    try:
+        _app_api = importlib.import_module(_module)
+    except ModuleNotFoundError as exc:
+        if exc.name != _module:
+            raise
+    else:
+        api.add_router(_prefix, _app_api.router)
 
 
 # Unknown paths under /api/ answer in the API's error shape, after authentication so that anonymous

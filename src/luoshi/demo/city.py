@@ -1,4 +1,4 @@
-"""The demo city: an Anshan-like city with its bureaus, districts, townships and about sixty people.
+"""The demo city: an Anshan-like city with its bureaus, districts, townships and about seventy people.
 
 Everything is written here in code, in our own words, and built through the organisation services, so the
 demo's audit trail starts with the creation of every unit and person. Two builds give the same city: the
@@ -483,9 +483,17 @@ PEOPLE: tuple[PersonSpec, ...] = (
     PersonSpec("suqiang", "苏强", "haicheng", L, "市长"),
     PersonSpec("fanli", "范丽", "haicheng", S, "督查室督查员"),
     PersonSpec("dongjie", "董杰", "haicheng", A, "信息化管理员"),
+    # Handlers of the districts whose office has none above: someone must acknowledge and report what the
+    # city assigns to them.
+    PersonSpec("majing", "马静", "qianshan", W, "区政府办公室科员"),
+    PersonSpec("yuhao", "于浩", "taian", W, "县政府办公室科员"),
+    PersonSpec("tongxin", "佟欣", "xiuyan", W, "县政府办公室科员"),
+    PersonSpec("gengbo", "耿波", "haicheng", W, "市政府办公室科员"),
     # Streets, townships, a community and a village.
     PersonSpec("baixue", "白雪", "tiexi_xingsheng", H, "街道办事处主任"),
     PersonSpec("chengliang", "程亮", "tiexi_xingsheng", W, "街道综合办科员"),
+    PersonSpec("yinli", "尹丽", "tiexi_fanrong", W, "街道综合办科员"),
+    PersonSpec("houjie", "侯杰", "tiexi_yongle", W, "街道综合办科员"),
     PersonSpec("longfei", "龙飞", "qianshan_ganquan", H, "镇长"),
     PersonSpec("duanpeng", "段鹏", "qianshan_datun", W, "党政办科员"),
     PersonSpec("kongyan", "孔燕", "xingsheng_guangming", W, "社区网格员"),

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from luoshi import access
+from luoshi.core import trees
+from luoshi.core.errors import NotFound
 from luoshi.directives.models import Clause, Directive
 from luoshi.tasks import lights
 from luoshi.tasks.models import Task, TaskStatus
@@ -37,13 +40,47 @@ def visible_directives(user: Any) -> QuerySet[Directive]:
     return access.visible(user, Directive.objects.select_related("issuing_org"))
 
 
-def clause_summaries(*, user: Any, directive: Directive) -> list[ClauseSummary]:
-    """Every clause of ``directive`` in order, with its tasks and their worst light. Two queries."""
+def directive_list(
+    *, user: Any, kind: str | None = None, level: str | None = None, q: str = ""
+) -> QuerySet[Directive]:
+    """The directives ``user`` may see, newest first, optionally of one kind or level, or with ``q`` in
+    the title, the document number or the issuing body."""
+    qs = visible_directives(user)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if level:
+        qs = qs.filter(level=level)
+    if q.strip():
+        needle = q.strip()
+        qs = qs.filter(
+            Q(title__icontains=needle) | Q(doc_number__icontains=needle) | Q(issuing_body__icontains=needle)
+        )
+    return qs.order_by("-issued_on", "-pk")
+
+
+def directive_get(*, user: Any, pk: int) -> Directive:
+    """One directive the user may see, or ``NotFound``."""
+    directive = visible_directives(user).filter(pk=pk).first()
+    if directive is None:
+        raise NotFound(_("Not found."))
+    return directive
+
+
+def clause_get(*, user: Any, pk: int) -> Clause:
+    """One clause of a directive the user may see, or ``NotFound``."""
+    clause = access.visible(user, Clause.objects.select_related("directive")).filter(pk=pk).first()
+    if clause is None:
+        raise NotFound(_("Not found."))
+    return clause
+
+
+def _clauses_with_counts(directive: Directive) -> list[tuple[Clause, int, str | None]]:
+    """The clauses of ``directive`` in order, each with the number of its top-level tasks and their worst
+    light (cancelled tasks left out): one statement."""
     roots = Task.objects.filter(clause=OuterRef("pk"), parent__isnull=True).exclude(
         status=TaskStatus.CANCELLED
     )
-    ranks = lights.order()
-    clauses = list(
+    clauses = (
         Clause.objects.filter(directive=directive)
         .select_related("focus_area")
         .annotate(
@@ -60,6 +97,17 @@ def clause_summaries(*, user: Any, directive: Directive) -> list[ClauseSummary]:
         )
         .order_by("ordinal")
     )
+    return [(c, c.task_count, _light_of_rank(c.worst_rank)) for c in clauses]
+
+
+def _light_of_rank(rank: int | None) -> str | None:
+    ranks = lights.order()
+    return ranks[rank] if rank is not None and rank < len(ranks) else None
+
+
+def clause_summaries(*, user: Any, directive: Directive) -> list[ClauseSummary]:
+    """Every clause of ``directive`` in order, with its tasks and their worst light. Two queries."""
+    clauses = _clauses_with_counts(directive)
     visible_roots = (
         access.visible(user, Task.objects.filter(clause__directive=directive, parent__isnull=True))
         .exclude(status=TaskStatus.CANCELLED)
@@ -70,15 +118,8 @@ def clause_summaries(*, user: Any, directive: Directive) -> list[ClauseSummary]:
     for task in visible_roots:
         by_clause.setdefault(task.clause_id or 0, []).append(task)
     return [
-        ClauseSummary(
-            clause=c,
-            task_count=c.task_count,
-            worst_light=ranks[c.worst_rank]
-            if c.worst_rank is not None and c.worst_rank < len(ranks)
-            else None,
-            tasks=by_clause.get(c.pk, []),
-        )
-        for c in clauses
+        ClauseSummary(clause=c, task_count=count, worst_light=worst, tasks=by_clause.get(c.pk, []))
+        for c, count, worst in clauses
     ]
 
 
@@ -90,3 +131,73 @@ def undecomposed_clauses(*, user: Any) -> QuerySet[Clause]:
         .filter(~Exists(live))
         .order_by("directive__issued_on", "directive_id", "ordinal")
     )
+
+
+# --- the directive as a tree ----------------------------------------------------------------------
+
+
+@dataclass
+class TaskNode:
+    """A task in the directive's tree, with the visible tasks directly below it."""
+
+    task: Task
+    children: list[TaskNode] = field(default_factory=list)
+
+
+@dataclass
+class ClauseBranch:
+    """A clause with its counts (as ``ClauseSummary``) and its visible tasks as trees."""
+
+    clause: Clause
+    task_count: int
+    worst_light: str | None
+    tasks: list[TaskNode] = field(default_factory=list)
+
+    @property
+    def not_decomposed(self) -> bool:
+        return self.task_count == 0
+
+
+@dataclass
+class DirectiveTree:
+    """Clauses → tasks → subtasks of one directive; ``other_tasks`` are tasks of the directive that
+    implement no particular clause."""
+
+    directive: Directive
+    clauses: list[ClauseBranch]
+    other_tasks: list[TaskNode]
+
+
+def directive_tree(*, user: Any, directive: Directive) -> DirectiveTree:
+    """The directive's clauses with every task the user may see nested under them, built from the
+    materialized paths: two queries (the clauses with their counts, then the tasks in path order),
+    whatever the size of the tree.
+
+    A task whose parent the user may not see (a street sees its subtask, not the district's task above
+    it) hangs from its nearest visible ancestor, or from its clause. Cancelled tasks are left out, as
+    they are from the clause counts.
+    """
+    clauses = _clauses_with_counts(directive)
+    tasks = (
+        access.visible(user, Task.objects.filter(directive=directive))
+        .exclude(status=TaskStatus.CANCELLED)
+        .select_related("lead_org")
+        .order_by("path")
+    )
+    branches = {
+        c.pk: ClauseBranch(clause=c, task_count=count, worst_light=worst) for c, count, worst in clauses
+    }
+    other: list[TaskNode] = []
+    nodes: dict[str, TaskNode] = {}
+    for task in tasks:
+        node = TaskNode(task)
+        nodes[task.path] = node
+        # Path order puts every ancestor before its descendants, so the nearest one is already placed.
+        parent = next((nodes[p] for p in reversed(trees.ancestor_paths(task.path)) if p in nodes), None)
+        if parent is not None:
+            parent.children.append(node)
+        elif task.clause_id in branches:
+            branches[task.clause_id].tasks.append(node)
+        else:
+            other.append(node)
+    return DirectiveTree(directive=directive, clauses=list(branches.values()), other_tasks=other)

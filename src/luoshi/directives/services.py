@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from luoshi import access
 from luoshi.audit import services as audit
-from luoshi.core.errors import Conflict, NotAllowed, ValidationFailed
+from luoshi.core.errors import NotAllowed, ValidationFailed
+from luoshi.core.validation import check_version, snapshot, validate_model
 from luoshi.directives import rules
 from luoshi.directives.docnumbers import normalize_doc_number
 from luoshi.directives.models import Clause, ClauseKind, Directive, FocusArea
@@ -21,24 +22,6 @@ from luoshi.organizations.models import Organization, User
 DIRECTIVE_FIELDS = ("title", "issuing_body", "level", "kind", "doc_number", "issued_on", "full_text")
 CLAUSE_FIELDS = ("ordinal", "kind", "heading", "text", "focus_area_id")
 FOCUS_AREA_FIELDS = ("name", "code", "sort_order", "keywords", "is_active")
-
-
-def _snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    return {f: getattr(obj, f) for f in fields}
-
-
-def _validate(obj: Any, exclude: list[str] | None = None) -> None:
-    try:
-        obj.full_clean(exclude=exclude, validate_constraints=True)
-    except ValidationError as exc:
-        raise ValidationFailed(_("Please correct the marked fields."), fields=exc.message_dict) from exc
-
-
-def _check_version(obj: Any, expected: int | None) -> None:
-    if expected is not None and obj.version != expected:
-        raise Conflict(
-            _("Someone else changed this record after you opened it. Reload it, then make your change again.")
-        )
 
 
 def _doc_number(raw: str, *, exclude_pk: int | None = None) -> str:
@@ -69,13 +52,13 @@ def focus_area_create(
     if not rules.may_manage_focus_areas(actor):
         raise NotAllowed(_("Only the administrators and supervisors of the whole city manage focus areas."))
     area = FocusArea(name=name.strip(), code=code.strip(), sort_order=sort_order, keywords=keywords.strip())
-    _validate(area)
+    validate_model(area)
     area.save()
     audit.record(
         actor=actor,
         action="focus_area.create",
         obj=area,
-        changes={"after": _snapshot(area, FOCUS_AREA_FIELDS)},
+        changes={"after": snapshot(area, FOCUS_AREA_FIELDS)},
     )
     return area
 
@@ -84,14 +67,14 @@ def focus_area_create(
 def focus_area_update(*, actor: User, area: FocusArea, version: int, **changes: Any) -> FocusArea:
     locked = FocusArea.objects.select_for_update().get(pk=area.pk)
     access.require(actor, "change", locked)
-    _check_version(locked, version)
-    before = _snapshot(locked, FOCUS_AREA_FIELDS)
+    check_version(locked, version)
+    before = snapshot(locked, FOCUS_AREA_FIELDS)
     for field, value in changes.items():
         if field not in FOCUS_AREA_FIELDS:
             raise ValueError(f"focus_area_update cannot change {field}")
         setattr(locked, field, value.strip() if isinstance(value, str) else value)
-    _validate(locked)
-    changed = audit.diff(before, _snapshot(locked, FOCUS_AREA_FIELDS))
+    validate_model(locked)
+    changed = audit.diff(before, snapshot(locked, FOCUS_AREA_FIELDS))
     if not changed:
         return locked
     locked.version += 1
@@ -133,13 +116,13 @@ def directive_create(
         full_text=full_text.strip(),
         created_by=actor,
     )
-    _validate(directive)
+    validate_model(directive)
     directive.save()
     audit.record(
         actor=actor,
         action="directive.create",
         obj=directive,
-        changes={"after": _snapshot(directive, DIRECTIVE_FIELDS), "issuing_org": issuing_org.pk},
+        changes={"after": snapshot(directive, DIRECTIVE_FIELDS), "issuing_org": issuing_org.pk},
     )
     return directive
 
@@ -150,16 +133,16 @@ def directive_update(*, actor: User, directive: Directive, version: int, **chang
         Directive.objects.select_for_update(of=("self",)).select_related("issuing_org").get(pk=directive.pk)
     )
     access.require(actor, "change", locked)
-    _check_version(locked, version)
-    before = _snapshot(locked, DIRECTIVE_FIELDS)
+    check_version(locked, version)
+    before = snapshot(locked, DIRECTIVE_FIELDS)
     for field, value in changes.items():
         if field not in DIRECTIVE_FIELDS:
             raise ValueError(f"directive_update cannot change {field}")
         if field == "doc_number":
             value = _doc_number(value, exclude_pk=locked.pk)
         setattr(locked, field, value.strip() if isinstance(value, str) else value)
-    _validate(locked)
-    changed = audit.diff(before, _snapshot(locked, DIRECTIVE_FIELDS))
+    validate_model(locked)
+    changed = audit.diff(before, snapshot(locked, DIRECTIVE_FIELDS))
     if not changed:
         return locked
     locked.version += 1
@@ -197,13 +180,13 @@ def clause_add(
         kind=kind,
         heading=heading.strip(),
     )
-    _validate(clause)
+    validate_model(clause)
     clause.save()
     audit.record(
         actor=actor,
         action="clause.create",
         obj=clause,
-        changes={"directive": locked.pk, "after": _snapshot(clause, CLAUSE_FIELDS)},
+        changes={"directive": locked.pk, "after": snapshot(clause, CLAUSE_FIELDS)},
     )
     return clause
 
@@ -216,14 +199,14 @@ def clause_update(*, actor: User, clause: Clause, version: int, **changes: Any) 
         .get(pk=clause.pk)
     )
     access.require(actor, "change", locked)
-    _check_version(locked, version)
-    before = _snapshot(locked, CLAUSE_FIELDS)
+    check_version(locked, version)
+    before = snapshot(locked, CLAUSE_FIELDS)
     for field, value in changes.items():
         if field not in {"ordinal", "kind", "heading", "text", "focus_area"}:
             raise ValueError(f"clause_update cannot change {field}")
         setattr(locked, field, value.strip() if isinstance(value, str) else value)
-    _validate(locked)
-    changed = audit.diff(before, _snapshot(locked, CLAUSE_FIELDS))
+    validate_model(locked)
+    changed = audit.diff(before, snapshot(locked, CLAUSE_FIELDS))
     if not changed:
         return locked
     locked.version += 1

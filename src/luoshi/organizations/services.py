@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from luoshi.audit import services as audit
 from luoshi.core import trees
-from luoshi.core.errors import Conflict, ValidationFailed
+from luoshi.core.errors import ValidationFailed
+from luoshi.core.validation import check_version, snapshot, validate_model
 from luoshi.organizations.models import (
     LanguageChoice,
     Membership,
@@ -25,25 +26,6 @@ from luoshi.organizations.models import (
 
 ORG_FIELDS = ("name", "short_name", "kind", "region_code", "duties", "sort_order", "is_active")
 PERSON_FIELDS = ("display_name", "email", "phone", "language", "is_active")
-
-
-def _snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    return {f: getattr(obj, f) for f in fields}
-
-
-def _validate(obj: Any, exclude: list[str] | None = None) -> None:
-    """Model validation with messages in the user's language, keyed by field."""
-    try:
-        obj.full_clean(exclude=exclude, validate_constraints=True)
-    except ValidationError as exc:
-        raise ValidationFailed(_("Please correct the marked fields."), fields=exc.message_dict) from exc
-
-
-def _check_version(obj: Any, expected: int | None) -> None:
-    if expected is not None and obj.version != expected:
-        raise Conflict(
-            _("Someone else changed this record after you opened it. Reload it, then make your change again.")
-        )
 
 
 @transaction.atomic
@@ -69,7 +51,7 @@ def organization_create(
         # A temporary unique path; the real one is made of ids, so it needs this row's id first.
         path=f"~{uuid.uuid4().hex}",
     )
-    _validate(org, exclude=["path"])
+    validate_model(org, exclude=["path"])
     org.save()
     org.path = trees.child_path(parent.path if parent else "", org.pk)
     org.depth = trees.depth_of(org.path)
@@ -78,7 +60,7 @@ def organization_create(
         actor=actor,
         action="organization.create",
         obj=org,
-        changes={"after": _snapshot(org, ORG_FIELDS), "parent": parent.pk if parent else None},
+        changes={"after": snapshot(org, ORG_FIELDS), "parent": parent.pk if parent else None},
     )
     return org
 
@@ -88,8 +70,8 @@ def organization_update(
     *, actor: Any, org: Organization, version: int | None, **changes: Any
 ) -> Organization:
     locked = Organization.objects.select_for_update().get(pk=org.pk)
-    _check_version(locked, version)
-    before = _snapshot(locked, ORG_FIELDS)
+    check_version(locked, version)
+    before = snapshot(locked, ORG_FIELDS)
     for field, value in changes.items():
         if field not in ORG_FIELDS:
             raise ValueError(f"organization_update cannot change {field}")
@@ -98,8 +80,8 @@ def organization_update(
         elif isinstance(value, str):
             value = value.strip()
         setattr(locked, field, value)
-    _validate(locked)
-    after = _snapshot(locked, ORG_FIELDS)
+    validate_model(locked)
+    after = snapshot(locked, ORG_FIELDS)
     changed = audit.diff(before, after)
     if not changed:
         return locked
@@ -116,7 +98,7 @@ def organization_move(
 ) -> Organization:
     """Put ``org`` (and its whole subtree) under ``new_parent``; refuses to make a cycle."""
     locked = Organization.objects.select_for_update().get(pk=org.pk)
-    _check_version(locked, version)
+    check_version(locked, version)
     new_parent = Organization.objects.get(pk=new_parent.pk)
     if new_parent.is_in_subtree_of(locked):
         raise ValidationFailed(
@@ -218,7 +200,7 @@ def person_create(
         person.set_password(password)
     else:
         person.set_unusable_password()
-    _validate(person, exclude=["password"])
+    validate_model(person, exclude=["password"])
     try:
         person.save()
     except IntegrityError as exc:
@@ -231,7 +213,7 @@ def person_create(
         action="person.create",
         obj=person,
         changes={
-            "after": _snapshot(person, PERSON_FIELDS)
+            "after": snapshot(person, PERSON_FIELDS)
             | {"username": person.username}
             | ({"is_superuser": True} if is_superuser else {}),
             "memberships": _membership_summary(person),
@@ -250,17 +232,17 @@ def person_update(
     **changes: Any,
 ) -> User:
     locked = User.objects.select_for_update().get(pk=person.pk)
-    _check_version(locked, version)
-    before = _snapshot(locked, PERSON_FIELDS)
+    check_version(locked, version)
+    before = snapshot(locked, PERSON_FIELDS)
     before_memberships = _membership_summary(locked)
     for field, value in changes.items():
         if field not in PERSON_FIELDS:
             raise ValueError(f"person_update cannot change {field}")
         setattr(locked, field, value.strip() if isinstance(value, str) else value)
-    _validate(locked, exclude=["password"])
+    validate_model(locked, exclude=["password"])
     if memberships is not None:
         _replace_memberships(locked, memberships)
-    changed = audit.diff(before, _snapshot(locked, PERSON_FIELDS))
+    changed = audit.diff(before, snapshot(locked, PERSON_FIELDS))
     after_memberships = _membership_summary(locked)
     if after_memberships != before_memberships:
         changed["memberships"] = [before_memberships, after_memberships]

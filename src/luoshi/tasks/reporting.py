@@ -5,9 +5,11 @@ Each is one use case, atomic, audited last, and refreshes the roll-up in the sam
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from django.core.files.base import File
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -15,6 +17,7 @@ from luoshi import access
 from luoshi.audit import services as audit
 from luoshi.core import workdays
 from luoshi.core.errors import Conflict, ValidationFailed
+from luoshi.evidence.services import evidence_attach
 from luoshi.organizations.models import User
 from luoshi.tasks import rollup, rules
 from luoshi.tasks.models import (
@@ -125,9 +128,11 @@ def report_progress(
     period_start: date | None = None,
     period_end: date | None = None,
     is_phase_completion: bool = False,
+    files: Iterable[File] = (),
 ) -> ProgressReport:
     """Report on a task (反馈). The lead unit's report on a leaf sets its progress, and the parents'
-    progress and lights follow in the same transaction; cooperating units report without a percentage."""
+    progress and lights follow in the same transaction; cooperating units report without a percentage.
+    ``files`` are evidence (佐证材料), checked and stored in the same transaction."""
     chain = load_for_write(actor=actor, task=task, version=version, action="report")
     locked = chain[-1]
     today = workdays.today()
@@ -175,7 +180,8 @@ def report_progress(
         next_steps=next_steps.strip(),
         is_phase_completion=is_phase_completion,
     )
-    changes: dict[str, Any] = {"report": report.pk}
+    evidence = evidence_attach(actor=actor, task=locked, files=files, report=report)
+    changes: dict[str, Any] = {"report": report.pk, "evidence": [e.pk for e in evidence]}
     if not cooperating:
         # The lead unit's report is the one its cadence asks for, and the one that moves its progress.
         if progress is not None:

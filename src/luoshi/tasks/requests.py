@@ -34,13 +34,21 @@ def _parent_due(task: Task) -> date | None:
 
 @transaction.atomic
 def extension_request(
-    *, actor: User, task: Task, version: int, requested_due_on: date, reason: str
+    *,
+    actor: User,
+    task: Task,
+    version: int,
+    requested_due_on: date,
+    reason: str,
+    today: date | None = None,
 ) -> ExtensionRequest:
-    """Ask, before the deadline, to move it (延期申请); the assigning unit approves or denies."""
+    """Ask, before the deadline, to move it (延期申请); the assigning unit approves or denies.
+
+    ``today`` is the date the request is filed on (the deployment's today by default)."""
     chain = load_for_write(actor=actor, task=task, version=version, action="request_extension")
     locked = chain[-1]
     reason = required_text(reason, "reason", _("Please give a reason for the extension."))
-    today = workdays.today()
+    today = today or workdays.today()
     if locked.status not in EXTENDABLE:
         raise Conflict(
             _("An extension cannot be asked for a task that is “%(state)s”.")

@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any, cast
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from luoshi import access
-from luoshi.core import workdays
+from luoshi.audit import selectors as audit_selectors
+from luoshi.core import trees, workdays
 from luoshi.core.errors import NotFound
-from luoshi.organizations.models import Organization
-from luoshi.tasks import lights
+from luoshi.organizations.models import Organization, Role
+from luoshi.tasks import lights, rules, workflow
 from luoshi.tasks.models import (
+    OPEN_STATUSES,
+    REPORTING_STATUSES,
+    CompletionRequest,
     ExtensionRequest,
     Milestone,
     ProgressReport,
     RequestStatus,
+    SendBack,
     Task,
+    TaskAction,
     TaskQuerySet,
     TaskStatus,
+    TaskTransfer,
 )
-from luoshi.tasks.rules import ASSIGNER_ROLES, DECIDER_ROLES, LEAD_ROLES
+from luoshi.tasks.rules import ASSIGNER_ROLES, DECIDER_ROLES, LEAD_ROLES, Party
 
 
 def visible_tasks(user: Any) -> TaskQuerySet:
@@ -60,6 +69,16 @@ def _unit_ids(user: Any, roles: frozenset[str]) -> list[int]:
     return [s.organization_id for s in access.scopes_of(user) if s.role in roles]
 
 
+def _assigned_by(user: Any, roles: frozenset[str]) -> Q:
+    """Tasks assigned by one of the user's units where they hold ``roles``, or by a unit in the
+    jurisdiction of a supervisor: the assigner and decider parties of ``rules.is_party``."""
+    q = Q(assigning_org_id__in=_unit_ids(user, roles))
+    for scope in access.scopes_of(user):
+        if scope.role == Role.SUPERVISOR:
+            q |= trees.subtree_q("assigning_org__path", scope.path)
+    return q
+
+
 def to_acknowledge(*, user: Any) -> QuerySet[Task]:
     """Tasks assigned to the user's units that wait for acknowledgement, oldest deadline first."""
     return (
@@ -74,8 +93,8 @@ def to_verify(*, user: Any) -> QuerySet[Task]:
     return (
         visible_tasks(user)
         .filter(
+            _assigned_by(user, DECIDER_ROLES),
             status__in=[TaskStatus.UNDER_REVIEW, TaskStatus.PUBLIC_NOTICE],
-            assigning_org_id__in=_unit_ids(user, DECIDER_ROLES),
         )
         .order_by("due_on")
     )
@@ -86,8 +105,8 @@ def sent_back(*, user: Any) -> QuerySet[Task]:
     return (
         visible_tasks(user)
         .filter(
+            _assigned_by(user, ASSIGNER_ROLES),
             status=TaskStatus.DRAFT,
-            assigning_org_id__in=_unit_ids(user, ASSIGNER_ROLES),
             send_backs__isnull=False,
         )
         .distinct()
@@ -96,7 +115,7 @@ def sent_back(*, user: Any) -> QuerySet[Task]:
 
 def pending_extensions(*, user: Any) -> QuerySet[ExtensionRequest]:
     """Extension requests waiting for a decision by one of the user's units."""
-    tasks = visible_tasks(user).filter(assigning_org_id__in=_unit_ids(user, DECIDER_ROLES))
+    tasks = visible_tasks(user).filter(_assigned_by(user, DECIDER_ROLES))
     return ExtensionRequest.objects.filter(status=RequestStatus.PENDING, task__in=tasks).select_related(
         "task"
     )
@@ -131,3 +150,378 @@ def explain_light(task: Task, *, today: date | None = None) -> lights.Verdict:
     return lights.own_light(
         lights.LightFacts.of(task, milestones), today=today or workdays.today(), is_leaf=is_leaf
     )
+
+
+# --- the ledger -----------------------------------------------------------------------------------
+
+
+class LedgerSort(StrEnum):
+    """The orders the ledger offers; ``light`` puts the worst light first."""
+
+    DUE = "due_on"
+    DUE_DESC = "-due_on"
+    PROGRESS = "progress"
+    PROGRESS_DESC = "-progress"
+    LIGHT = "light"
+    UPDATED = "updated_at"
+    UPDATED_DESC = "-updated_at"
+
+
+def with_overlays(qs: QuerySet[Task]) -> QuerySet[Task]:
+    """Annotate ``has_subtasks`` (a non-cancelled subtask exists), which "report missing" needs; a
+    correlated subquery in the same statement, so lists cost no more per row."""
+    active_children = Task.objects.filter(parent=OuterRef("pk")).exclude(status=TaskStatus.CANCELLED)
+    return qs.annotate(has_subtasks=Exists(active_children))
+
+
+def report_missing(task: Task, today: date) -> bool:
+    """Whether the task is a leaf being worked on whose report for this period is late (DESIGN §1).
+
+    Reads ``has_subtasks`` from ``with_overlays`` when the row has it, otherwise asks the database.
+    """
+    if task.status not in REPORTING_STATUSES or task.next_report_due is None:
+        return False
+    if task.next_report_due >= today:
+        return False
+    has_subtasks = getattr(task, "has_subtasks", None)
+    if has_subtasks is None:
+        has_subtasks = Task.objects.filter(parent=task).exclude(status=TaskStatus.CANCELLED).exists()
+    return not has_subtasks
+
+
+def ledger(
+    *,
+    user: Any,
+    org: Organization | None = None,
+    focus_area_id: int | None = None,
+    light_in: list[str] | None = None,
+    status_in: list[str] | None = None,
+    due_from: date | None = None,
+    due_to: date | None = None,
+    q: str = "",
+    directive_id: int | None = None,
+    clause_id: int | None = None,
+    sort: str = LedgerSort.DUE,
+) -> QuerySet[Task]:
+    """The task ledger (台账): every task ``user`` may see, filtered and sorted, in one statement.
+
+    ``org`` narrows to the tasks led by that unit or any unit below it (a range scan on
+    ``lead_org_path``); ``q`` to titles containing it. Rows carry ``has_subtasks`` (``with_overlays``)
+    and their units, handler and focus area, so rendering a page asks nothing more per row.
+    """
+    qs = visible_tasks(user).select_related("focus_area")
+    if org is not None:
+        qs = qs.led_under(org)
+    if focus_area_id is not None:
+        qs = qs.filter(focus_area_id=focus_area_id)
+    if light_in:
+        qs = qs.filter(light__in=light_in)
+    if status_in:
+        qs = qs.filter(status__in=status_in)
+    if due_from is not None:
+        qs = qs.filter(due_on__gte=due_from)
+    if due_to is not None:
+        qs = qs.filter(due_on__lte=due_to)
+    if q.strip():
+        qs = qs.filter(title__icontains=q.strip())
+    if directive_id is not None:
+        qs = qs.filter(directive_id=directive_id)
+    if clause_id is not None:
+        qs = qs.filter(clause_id=clause_id)
+    # The primary key breaks ties, so that pages neither repeat nor skip rows with equal keys.
+    if sort == LedgerSort.LIGHT:
+        order: list[Any] = [lights.rank_expression("light").asc(), "due_on", "pk"]
+    else:
+        order = [LedgerSort(sort).value, "pk"]
+    return with_overlays(qs).order_by(*order)
+
+
+def reports_due(*, user: Any, within_days: int = 7, today: date | None = None) -> QuerySet[Task]:
+    """Leaves led by the user's units (where they are head or handler) whose next report falls due within
+    ``within_days`` and is not late yet; the late ones are ``reports_missing``."""
+    today = today or workdays.today()
+    return (
+        visible_tasks(user)
+        .leaves()
+        .filter(
+            status__in=REPORTING_STATUSES,
+            lead_org_id__in=_unit_ids(user, LEAD_ROLES),
+            next_report_due__gte=today,
+            next_report_due__lte=today + timedelta(days=within_days),
+        )
+        .order_by("next_report_due", "pk")
+    )
+
+
+# --- what the caller may do -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionChoice:
+    """A transition the user's part in the task allows from its state; ``blocked_by`` says why it would
+    still be refused now (e.g. open subtasks), or is None when it would go through."""
+
+    action: TaskAction
+    reason_required: bool
+    blocked_by: str | None
+
+
+def transition_choices(*, user: Any, task: Task, today: date | None = None) -> list[ActionChoice]:
+    """The transitions of the table from the task's state that belong to the user's party (DESIGN §4).
+
+    ``task`` must be one the user may see (from ``get_task``). Guards are asked too, so a page can show
+    an action as unavailable with the reason instead of offering it and then refusing it.
+    """
+    today = today or workdays.today()
+    state = TaskStatus(task.status)
+    parties: dict[Party, bool] = {}
+    choices = []
+    for action in workflow.allowed_actions(task):
+        transition = workflow.TRANSITIONS[(state, action)]
+        if transition.party not in parties:
+            parties[transition.party] = rules.is_party(user, transition.party, task)
+        if not parties[transition.party]:
+            continue
+        blocked = transition.guard(task, today) if transition.guard is not None else None
+        choices.append(ActionChoice(action, transition.reason_required, blocked))
+    return choices
+
+
+def abilities(
+    *, user: Any, task: Task, pending_extension: ExtensionRequest | None, today: date | None = None
+) -> dict[str, bool]:
+    """The other things the user may do with the task now (not transitions), each as its service would
+    decide it: edit, plan, decompose, report, request or decide an extension, set the light by hand."""
+    from luoshi.tasks.requests import EXTENDABLE
+    from luoshi.tasks.services import DECOMPOSABLE
+
+    today = today or workdays.today()
+    is_open = task.status in OPEN_STATUSES
+
+    def party(p: Party) -> bool:
+        return rules.is_party(user, p, task)
+
+    return {
+        "edit": is_open and party(Party.ASSIGNER),
+        "plan": is_open and party(Party.PLANNER),
+        "decompose": task.status in DECOMPOSABLE and party(Party.LEAD),
+        "report": task.status in REPORTING_STATUSES and party(Party.REPORTER),
+        "request_extension": task.status in EXTENDABLE
+        and today <= task.due_on
+        and pending_extension is None
+        and party(Party.LEAD),
+        "decide_extension": pending_extension is not None and party(Party.DECIDER),
+        "override_light": is_open and party(Party.DECIDER),
+    }
+
+
+# --- records of a task ----------------------------------------------------------------------------
+
+
+def report_get(*, user: Any, pk: int) -> ProgressReport:
+    """One progress report whose task the user may see, or ``NotFound``."""
+    report = (
+        ProgressReport.objects.filter(pk=pk, task__in=visible_tasks(user).values("pk"))
+        .select_related("task", "reporter", "reporting_org")
+        .first()
+    )
+    if report is None:
+        raise NotFound(_("Not found."))
+    return report
+
+
+def extension_request_get(*, user: Any, pk: int) -> ExtensionRequest:
+    """One extension request whose task the user may see, or ``NotFound``."""
+    request = (
+        ExtensionRequest.objects.filter(pk=pk, task__in=visible_tasks(user).values("pk"))
+        .select_related("task", "requested_by", "decided_by")
+        .first()
+    )
+    if request is None:
+        raise NotFound(_("Not found."))
+    return request
+
+
+def pending_requests(task: Task) -> tuple[ExtensionRequest | None, CompletionRequest | None]:
+    """The extension and completion requests of ``task`` waiting for a decision (at most one each)."""
+    extension = (
+        ExtensionRequest.objects.filter(task=task, status=RequestStatus.PENDING)
+        .select_related("requested_by", "decided_by")
+        .first()
+    )
+    completion = (
+        CompletionRequest.objects.filter(task=task, status=RequestStatus.PENDING)
+        .select_related("requested_by", "decided_by")
+        .first()
+    )
+    return extension, completion
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One moment in a task's history: an audit event, or a record (report, request, transfer,
+    send-back) with its own facts in ``details``."""
+
+    at: datetime
+    kind: str
+    id: int
+    actor_id: int | None
+    actor_name: str
+    action: str
+    details: dict[str, Any]
+
+
+# Events whose record says more than the event (its text, its decision): the record stands for them.
+_EVENTS_SHOWN_BY_RECORDS = frozenset(
+    {"task.report", "task.transfer", "task.send_back", "task.extension_request", "task.request_completion"}
+)
+_EVIDENCE_EVENT = "evidence.attach"
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _person(user: Any) -> str:
+    return str(user) if user is not None else ""
+
+
+def timeline(*, task: Task) -> list[TimelineEntry]:
+    """The history of ``task``, newest first: its audit events (transitions, edits, decisions) merged
+    with its progress reports, extension and completion requests, transfers and send-backs.
+
+    ``task`` must be one the caller may see (from ``get_task``): whoever sees a task reads its history.
+    Six queries, one per source, however long the history.
+    """
+    entries: list[TimelineEntry] = []
+    # Evidence attached to a report or a completion request is listed with that record.
+    files_of: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for event in audit_selectors.events_for_object(Task._meta.label_lower, task.pk):
+        if event.action == _EVIDENCE_EVENT:
+            owner = next(
+                (
+                    (key, event.changes[key])
+                    for key in ("report", "completion_request")
+                    if event.changes.get(key)
+                ),
+                None,
+            )
+            if owner is not None:
+                files_of.setdefault(owner, []).extend(
+                    {"id": f.get("id"), "name": f.get("name")} for f in event.changes.get("files", [])
+                )
+                continue
+        if event.action in _EVENTS_SHOWN_BY_RECORDS:
+            continue
+        entries.append(
+            TimelineEntry(
+                at=event.occurred_at,
+                kind="event",
+                id=event.pk,
+                actor_id=event.actor_id,
+                actor_name=event.actor_name,
+                action=event.action,
+                details=dict(event.changes),
+            )
+        )
+    for report in ProgressReport.objects.filter(task=task).select_related("reporter", "reporting_org"):
+        entries.append(
+            TimelineEntry(
+                at=report.created_at,
+                kind="report",
+                id=report.pk,
+                actor_id=report.reporter_id,
+                actor_name=_person(report.reporter),
+                action="task.report",
+                details={
+                    "progress": report.progress,
+                    "reported_on": _day(report.reported_on),
+                    "narrative": report.narrative,
+                    "problems": report.problems,
+                    "next_steps": report.next_steps,
+                    "is_phase_completion": report.is_phase_completion,
+                    "reporting_org": report.reporting_org_id,
+                    "reporting_org_name": report.reporting_org.name,
+                    "evidence": files_of.get(("report", report.pk), []),
+                },
+            )
+        )
+    for extension in ExtensionRequest.objects.filter(task=task).select_related("requested_by", "decided_by"):
+        entries.append(
+            TimelineEntry(
+                at=extension.created_at,
+                kind="extension_request",
+                id=extension.pk,
+                actor_id=extension.requested_by_id,
+                actor_name=_person(extension.requested_by),
+                action="task.extension_request",
+                details={
+                    "current_due_on": _day(extension.current_due_on),
+                    "requested_due_on": _day(extension.requested_due_on),
+                    "reason": extension.reason,
+                    "status": extension.status,
+                    "decided_by": extension.decided_by_id,
+                    "decided_by_name": _person(extension.decided_by),
+                    "decided_at": extension.decided_at.isoformat() if extension.decided_at else None,
+                    "decision_note": extension.decision_note,
+                },
+            )
+        )
+    for completion in CompletionRequest.objects.filter(task=task).select_related(
+        "requested_by", "decided_by"
+    ):
+        entries.append(
+            TimelineEntry(
+                at=completion.created_at,
+                kind="completion_request",
+                id=completion.pk,
+                actor_id=completion.requested_by_id,
+                actor_name=_person(completion.requested_by),
+                action="task.request_completion",
+                details={
+                    "note": completion.note,
+                    "status": completion.status,
+                    "decided_by": completion.decided_by_id,
+                    "decided_by_name": _person(completion.decided_by),
+                    "decided_at": completion.decided_at.isoformat() if completion.decided_at else None,
+                    "decision_note": completion.decision_note,
+                    "evidence": files_of.get(("completion_request", completion.pk), []),
+                },
+            )
+        )
+    for transfer in TaskTransfer.objects.filter(task=task).select_related(
+        "transferred_by", "from_org", "to_org"
+    ):
+        entries.append(
+            TimelineEntry(
+                at=transfer.created_at,
+                kind="transfer",
+                id=transfer.pk,
+                actor_id=transfer.transferred_by_id,
+                actor_name=_person(transfer.transferred_by),
+                action="task.transfer",
+                details={
+                    "from_org": transfer.from_org_id,
+                    "from_org_name": transfer.from_org.name,
+                    "to_org": transfer.to_org_id,
+                    "to_org_name": transfer.to_org.name,
+                    "reason": transfer.reason,
+                },
+            )
+        )
+    for send_back in SendBack.objects.filter(task=task).select_related("sent_by", "org"):
+        entries.append(
+            TimelineEntry(
+                at=send_back.created_at,
+                kind="send_back",
+                id=send_back.pk,
+                actor_id=send_back.sent_by_id,
+                actor_name=_person(send_back.sent_by),
+                action="task.send_back",
+                details={"org": send_back.org_id, "org_name": send_back.org.name, "reason": send_back.reason},
+            )
+        )
+    # Records are written before their transaction's audit event, so at equal times the record is older.
+    kind_order = {"event": 1}
+    entries.sort(key=lambda e: (e.at, kind_order.get(e.kind, 0), e.id), reverse=True)
+    return entries

@@ -14,11 +14,12 @@ which then transfers it, assigns it again, or cancels it: its next act is the de
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.core.files.base import File
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 from luoshi.audit import services as audit
 from luoshi.core import trees, workdays
 from luoshi.core.errors import Conflict, ValidationFailed
+from luoshi.evidence.services import evidence_attach
 from luoshi.organizations.models import Organization, User
 from luoshi.tasks import lights, notify, rollup
 from luoshi.tasks.models import (
@@ -194,15 +196,17 @@ def _run(
     reason: str = "",
     apply: Callable[[Task, date], Effect] | None = None,
     audience: Callable[[Task], notify.Audience] = notify.lead_unit,
+    today: date | None = None,
 ) -> Task:
     """The common path of every transition: lock, check, move the state, let ``apply`` make the action's
-    own changes, save, roll up, notify, audit."""
+    own changes, save, roll up, notify, audit. ``today`` is the date the transition is recorded on (the
+    deployment's today by default; the demo replays a history of past dates)."""
     chain = load_for_write(actor=actor, task=task, version=version, action=action)
     locked = chain[-1]
     transition = refuse_unless_state(locked, action)
     if transition.reason_required:
         reason = required_text(reason, "reason", _("Please give a reason."))
-    today = workdays.today()
+    today = today or workdays.today()
     if transition.guard is not None and (why := transition.guard(locked, today)):
         raise Conflict(why)
     old_status = locked.status
@@ -237,7 +241,7 @@ def _acknowledge_deadline(today: date) -> date:
 
 
 @transaction.atomic
-def task_assign(*, actor: User, task: Task, version: int) -> Task:
+def task_assign(*, actor: User, task: Task, version: int, today: date | None = None) -> Task:
     """Send a draft to its lead unit (a unit below the assigning unit), which must acknowledge it."""
 
     def apply(t: Task, today: date) -> Effect:
@@ -250,22 +254,22 @@ def task_assign(*, actor: User, task: Task, version: int) -> Task:
             {"lead_org": t.lead_org_id, "acknowledge_by": t.acknowledge_due_on},
         )
 
-    return _run(actor=actor, task=task, version=version, action=A.ASSIGN, apply=apply)
+    return _run(actor=actor, task=task, version=version, today=today, action=A.ASSIGN, apply=apply)
 
 
 @transaction.atomic
-def task_start(*, actor: User, task: Task, version: int) -> Task:
+def task_start(*, actor: User, task: Task, version: int, today: date | None = None) -> Task:
     """Start a draft that the assigning unit keeps for itself (no acknowledgement needed)."""
 
     def apply(t: Task, today: date) -> Effect:
         t.assigned_on = t.acknowledged_on = today
         return Effect(["assigned_on", "acknowledged_on"])
 
-    return _run(actor=actor, task=task, version=version, action=A.START, apply=apply)
+    return _run(actor=actor, task=task, version=version, today=today, action=A.START, apply=apply)
 
 
 @transaction.atomic
-def task_acknowledge(*, actor: User, task: Task, version: int) -> Task:
+def task_acknowledge(*, actor: User, task: Task, version: int, today: date | None = None) -> Task:
     """The lead unit confirms it has taken the task (签收); late acknowledgements are recorded as late."""
 
     def apply(t: Task, today: date) -> Effect:
@@ -277,6 +281,7 @@ def task_acknowledge(*, actor: User, task: Task, version: int) -> Task:
         actor=actor,
         task=task,
         version=version,
+        today=today,
         action=A.ACKNOWLEDGE,
         apply=apply,
         audience=notify.assigning_unit,
@@ -284,7 +289,7 @@ def task_acknowledge(*, actor: User, task: Task, version: int) -> Task:
 
 
 @transaction.atomic
-def task_send_back(*, actor: User, task: Task, version: int, reason: str) -> Task:
+def task_send_back(*, actor: User, task: Task, version: int, reason: str, today: date | None = None) -> Task:
     """The lead unit returns a task it holds is not its own (退办); it goes back to draft at the assigning
     unit with the reason kept in a ``SendBack`` row."""
 
@@ -297,6 +302,7 @@ def task_send_back(*, actor: User, task: Task, version: int, reason: str) -> Tas
         actor=actor,
         task=task,
         version=version,
+        today=today,
         action=A.SEND_BACK,
         reason=reason,
         apply=apply,
@@ -305,7 +311,9 @@ def task_send_back(*, actor: User, task: Task, version: int, reason: str) -> Tas
 
 
 @transaction.atomic
-def task_transfer(*, actor: User, task: Task, version: int, to_org: Organization, reason: str) -> Task:
+def task_transfer(
+    *, actor: User, task: Task, version: int, to_org: Organization, reason: str, today: date | None = None
+) -> Task:
     """Re-route the task to another unit below the assigning unit (转办); the new unit acknowledges it
     again, and ``TaskTransfer`` keeps the history."""
     previous: dict[str, int] = {}
@@ -355,6 +363,7 @@ def task_transfer(*, actor: User, task: Task, version: int, to_org: Organization
         actor=actor,
         task=task,
         version=version,
+        today=today,
         action=A.TRANSFER,
         reason=reason,
         apply=apply,
@@ -363,19 +372,29 @@ def task_transfer(*, actor: User, task: Task, version: int, to_org: Organization
 
 
 @transaction.atomic
-def task_request_completion(*, actor: User, task: Task, version: int, note: str = "") -> CompletionRequest:
-    """The lead unit asks the assigning unit to verify the work (申请办结); evidence attaches to the
-    returned ``CompletionRequest``."""
+def task_request_completion(
+    *,
+    actor: User,
+    task: Task,
+    version: int,
+    note: str = "",
+    files: Iterable[File] = (),
+    today: date | None = None,
+) -> CompletionRequest:
+    """The lead unit asks the assigning unit to verify the work (申请办结); ``files`` are the evidence,
+    attached to the returned ``CompletionRequest`` in the same transaction."""
     created: list[CompletionRequest] = []
 
     def apply(t: Task, today: date) -> Effect:
         created.append(CompletionRequest.objects.create(task=t, requested_by=actor, note=note.strip()))
-        return Effect([], {"completion_request": created[0].pk})
+        evidence = evidence_attach(actor=actor, task=t, files=files, completion_request=created[0])
+        return Effect([], {"completion_request": created[0].pk, "evidence": [e.pk for e in evidence]})
 
     _run(
         actor=actor,
         task=task,
         version=version,
+        today=today,
         action=A.REQUEST_COMPLETION,
         apply=apply,
         audience=to_deciders,
@@ -396,7 +415,7 @@ def _decide_completion(task: Task, actor: User, status: str, note: str) -> int |
 
 
 @transaction.atomic
-def task_accept(*, actor: User, task: Task, version: int, note: str = "") -> Task:
+def task_accept(*, actor: User, task: Task, version: int, note: str = "", today: date | None = None) -> Task:
     """Verify the work as done (验收). The task closes, or a rectification goes to public notice first.
 
     ``closed_late`` is judged now against the original deadline and kept.
@@ -416,11 +435,11 @@ def task_accept(*, actor: User, task: Task, version: int, note: str = "") -> Tas
             fields.append("closed_on")
         return Effect(fields, {"completion_request": request_id, "closed_late": t.closed_late, "note": note})
 
-    return _run(actor=actor, task=task, version=version, action=A.ACCEPT, apply=apply)
+    return _run(actor=actor, task=task, version=version, today=today, action=A.ACCEPT, apply=apply)
 
 
 @transaction.atomic
-def task_reject(*, actor: User, task: Task, version: int, reason: str) -> Task:
+def task_reject(*, actor: User, task: Task, version: int, reason: str, today: date | None = None) -> Task:
     """Return the work for rework (退回重办), with the reasons; rejections are counted (two turn it red)."""
 
     def apply(t: Task, today: date) -> Effect:
@@ -430,11 +449,13 @@ def task_reject(*, actor: User, task: Task, version: int, reason: str) -> Task:
             ["rejection_count"], {"completion_request": request_id, "rejections": t.rejection_count}
         )
 
-    return _run(actor=actor, task=task, version=version, action=A.REJECT, reason=reason, apply=apply)
+    return _run(
+        actor=actor, task=task, version=version, today=today, action=A.REJECT, reason=reason, apply=apply
+    )
 
 
 @transaction.atomic
-def task_object(*, actor: User, task: Task, version: int, reason: str) -> Task:
+def task_object(*, actor: User, task: Task, version: int, reason: str, today: date | None = None) -> Task:
     """An objection during the public notice sends the rectification back to work."""
 
     def apply(t: Task, today: date) -> Effect:
@@ -443,22 +464,24 @@ def task_object(*, actor: User, task: Task, version: int, reason: str) -> Task:
         t.closed_late = False
         return Effect(["accepted_on", "notice_ends_on", "closed_late"])
 
-    return _run(actor=actor, task=task, version=version, action=A.OBJECT, reason=reason, apply=apply)
+    return _run(
+        actor=actor, task=task, version=version, today=today, action=A.OBJECT, reason=reason, apply=apply
+    )
 
 
 @transaction.atomic
-def task_conclude_notice(*, actor: User, task: Task, version: int) -> Task:
+def task_conclude_notice(*, actor: User, task: Task, version: int, today: date | None = None) -> Task:
     """No objection came during the public notice: the rectification closes (销号)."""
 
     def apply(t: Task, today: date) -> Effect:
         t.closed_on = today
         return Effect(["closed_on"])
 
-    return _run(actor=actor, task=task, version=version, action=A.CONCLUDE_NOTICE, apply=apply)
+    return _run(actor=actor, task=task, version=version, today=today, action=A.CONCLUDE_NOTICE, apply=apply)
 
 
 @transaction.atomic
-def task_cancel(*, actor: User, task: Task, version: int, reason: str) -> Task:
+def task_cancel(*, actor: User, task: Task, version: int, reason: str, today: date | None = None) -> Task:
     """Cancel an open task, approved by the assigning unit. Its open subtasks are cancelled with it
     (one statement over the subtree), and pending requests on them are denied."""
 
@@ -483,11 +506,13 @@ def task_cancel(*, actor: User, task: Task, version: int, reason: str) -> Task:
             )
         return Effect([], {"cancelled_subtasks": cancelled_ids})
 
-    return _run(actor=actor, task=task, version=version, action=A.CANCEL, reason=reason, apply=apply)
+    return _run(
+        actor=actor, task=task, version=version, today=today, action=A.CANCEL, reason=reason, apply=apply
+    )
 
 
 @transaction.atomic
-def task_reopen(*, actor: User, task: Task, version: int, reason: str) -> Task:
+def task_reopen(*, actor: User, task: Task, version: int, reason: str, today: date | None = None) -> Task:
     """Reopen a closed or cancelled task for more work (e.g. a relapse found at look-back)."""
 
     def apply(t: Task, today: date) -> Effect:
@@ -498,4 +523,6 @@ def task_reopen(*, actor: User, task: Task, version: int, reason: str) -> Task:
         t.notice_ends_on = None
         return Effect(["closed_on", "closed_late", "accepted_on", "notice_ends_on"], {"before": before})
 
-    return _run(actor=actor, task=task, version=version, action=A.REOPEN, reason=reason, apply=apply)
+    return _run(
+        actor=actor, task=task, version=version, today=today, action=A.REOPEN, reason=reason, apply=apply
+    )

@@ -17,6 +17,9 @@ from luoshi.organizations.models import Membership
 # (url name, label, url names that count as "in this section")
 SECTIONS = (
     ("web:home", _("Home"), ("home",)),
+    ("web:mywork", _("My work"), ("mywork",)),
+    ("web:ledger", _("Ledger"), ("ledger",)),
+    ("web:directive_list", _("Directives"), ("directive_", "clause_", "task_new")),
     ("web:organization_list", _("Organisations"), ("organization_",)),
     ("web:person_list", _("People"), ("person_",)),
     ("web:audit_list", _("Audit trail"), ("audit_",)),

@@ -1,8 +1,19 @@
 """Page URLs, all in the ``web`` namespace (see docs/CONTRACTS-WIP.md for the list other parts rely on)."""
 
-from django.urls import path
+from django.urls import include, path
 
-from luoshi.web.views import audit, auth, health, home, organizations, people
+from luoshi.web.views import (
+    audit,
+    auth,
+    directives,
+    health,
+    home,
+    ledger,
+    mywork,
+    organizations,
+    people,
+    search,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -32,4 +43,15 @@ urlpatterns = [
     path("people/<int:pk>/edit/", people.person_edit, name="person_edit"),
     path("audit/", audit.audit_list, name="audit_list"),
     path("audit/verify/", audit.audit_verify, name="audit_verify"),
+    # Task lists (My work, the ledger, directives, search).
+    path("my-work/", mywork.mywork, name="mywork"),
+    path("ledger/", ledger.ledger, name="ledger"),
+    path("ledger/export.xlsx", ledger.ledger_export, name="ledger_export"),
+    path("directives/", directives.directive_list, name="directive_list"),
+    path("directives/new/", directives.directive_new, name="directive_new"),
+    path("directives/<int:pk>/", directives.directive_detail, name="directive_detail"),
+    path("directives/<int:pk>/clauses/new/", directives.clause_new, name="clause_new"),
+    path("directives/<int:pk>/clauses/<int:cid>/tasks/new/", directives.task_new, name="task_new"),
+    path("search/", search.search, name="search"),
+    path("tasks/", include("luoshi.web.task_urls")),
 ]

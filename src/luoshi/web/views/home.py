@@ -7,8 +7,9 @@ from django.shortcuts import render
 
 from luoshi import access
 from luoshi.access.policy import can_view_audit
+from luoshi.core import workdays
 from luoshi.organizations.models import User
-from luoshi.web import selectors
+from luoshi.web import selectors, tasklists
 from luoshi.web.views.organizations import import_allowed, people_manageable_units
 
 
@@ -23,5 +24,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "may_import": import_allowed(user, units),
         "may_view_audit": can_view_audit(user),
         "recent": selectors.events_by(user),
+        "work": tasklists.my_work_counts(user=user, today=workdays.today()),
     }
     return render(request, "web/home.html", context)

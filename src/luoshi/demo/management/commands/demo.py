@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from luoshi.core.errors import ValidationFailed
@@ -23,9 +24,10 @@ from luoshi.core.management.commands.serve import (
     positive_int,
     run_granian,
 )
-from luoshi.demo import city
+from luoshi.demo import city, work
 from luoshi.organizations import services as orgs
 from luoshi.organizations.models import User
+from luoshi.tasks.models import Light, TaskStatus
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
@@ -130,15 +132,48 @@ class Command(BaseCommand):
             )
             return False, None
         started = time.monotonic()
+        # One transaction: a failure half-way leaves an empty database, not half a demo.
         try:
-            built = city.build_city(admin_password=admin_password or city.DEMO_PASSWORD)
+            with transaction.atomic():
+                built = city.build_city(admin_password=admin_password or city.DEMO_PASSWORD)
+                city_seconds = time.monotonic() - started
+                loaded = work.build_work(built)
         except city.DemoError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             _("Loaded the demo city: %(units)s units and %(people)s people in %(seconds).1f s.")
-            % {"units": len(built.units), "people": len(built.people), "seconds": time.monotonic() - started}
+            % {"units": len(built.units), "people": len(built.people), "seconds": city_seconds}
         )
+        self._print_work(loaded)
         return True, built.admin_password
+
+    def _print_work(self, loaded: work.DemoWork) -> None:
+        self.stdout.write(
+            _(
+                "Loaded the demo work: %(directives)s directives with %(clauses)s clauses (%(open)s not yet "
+                "decomposed), %(tasks)s tasks, %(reports)s progress reports and %(files)s evidence files "
+                "in %(seconds).1f s."
+            )
+            % {
+                "directives": loaded.directives,
+                "clauses": loaded.clauses,
+                "open": loaded.undecomposed,
+                "tasks": loaded.tasks,
+                "reports": loaded.reports,
+                "files": loaded.evidence,
+                "seconds": loaded.seconds,
+            }
+        )
+        states = ", ".join(
+            f"{label} {loaded.by_status[value]}"
+            for value, label in TaskStatus.choices
+            if value in loaded.by_status
+        )
+        lights = ", ".join(
+            f"{label} {loaded.by_light[value]}" for value, label in Light.choices if value in loaded.by_light
+        )
+        self.stdout.write(_("Tasks by state: %(states)s.") % {"states": states})
+        self.stdout.write(_("Tasks by light: %(lights)s.") % {"lights": lights})
 
     def _print_accounts(self, accounts: Sequence[city.DemoAccount]) -> None:
         self.stdout.write(

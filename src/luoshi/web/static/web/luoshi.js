@@ -62,6 +62,25 @@
     }
   });
 
+  // A form sent with htmx comes back re-drawn with its errors (422) or a conflict (409): show it, as the
+  // same form sent without htmx would be shown.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail && event.detail.xhr && event.detail.xhr.status;
+    if (status === 422 || status === 409) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // After such a swap, keyboard and screen-reader users land on what the server said: the errors, or
+  // the confirmation (regions that want this carry data-focus-after-swap).
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("[data-focus-after-swap]").forEach(function (region) {
+      var target = region.querySelector("#form-errors, [role=status][tabindex]");
+      if (target) target.focus();
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpMenu();
     setUpFormsets(document);

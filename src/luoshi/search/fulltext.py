@@ -1,0 +1,263 @@
+"""What differs between the databases: the full-text structures and how a lookup is written.
+
+Each entry has two columns of terms: ``tokens`` (from its text) and ``audience`` (``§<unit id>`` of the
+units whose people may see it). Their vocabularies cannot meet (text terms hold only letters and
+digits), so one lookup asks for both: "all the query's terms, and one of the searcher's units".
+
+PostgreSQL: both columns are ``tsvector`` with one GIN index over the two; a lookup is
+``tokens @@ 'a' & 'b' AND audience @@ '§1' | '§7'`` (``tsquery`` literals: no parser or dictionary
+touches the terms, whatever the database's locale).
+
+SQLite: the FTS5 table ``search_fts`` indexes both columns of the entry table (external content, rowid =
+entry id); triggers keep it in step with every insert, update and delete of entries. A lookup joins the
+FTS5 table and walks its rowids newest first, so a search stops as soon as it has enough hits instead of
+collecting every entry that contains a common word.
+
+The statements are those of migration 0002 (which keeps its own frozen copy); ``ensure`` restores them
+where a later table rebuild lost them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
+
+from luoshi.search.models import SearchEntry
+from luoshi.search.text import Term
+
+FTS_TABLE = "search_fts"
+SQLITE_TRIGGERS = frozenset({"search_entry_fts_insert", "search_entry_fts_delete", "search_entry_fts_update"})
+POSTGRES_INDEX = "search_entry_terms_gin"
+
+SQLITE_TABLE = """
+    CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
+        tokens, audience, content='search_searchentry', content_rowid='id', tokenize='ascii', detail='none'
+    )
+"""
+SQLITE_TRIGGER_STATEMENTS = [
+    """
+    CREATE TRIGGER IF NOT EXISTS search_entry_fts_insert AFTER INSERT ON search_searchentry BEGIN
+        INSERT INTO search_fts(rowid, tokens, audience) VALUES (new.id, new.tokens, new.audience);
+    END
+    """,
+    """
+    CREATE TRIGGER IF NOT EXISTS search_entry_fts_delete AFTER DELETE ON search_searchentry BEGIN
+        INSERT INTO search_fts(search_fts, rowid, tokens, audience)
+            VALUES ('delete', old.id, old.tokens, old.audience);
+    END
+    """,
+    """
+    CREATE TRIGGER IF NOT EXISTS search_entry_fts_update
+    AFTER UPDATE OF tokens, audience ON search_searchentry BEGIN
+        INSERT INTO search_fts(search_fts, rowid, tokens, audience)
+            VALUES ('delete', old.id, old.tokens, old.audience);
+        INSERT INTO search_fts(rowid, tokens, audience) VALUES (new.id, new.tokens, new.audience);
+    END
+    """,
+]
+POSTGRES_INDEX_STATEMENT = (
+    "CREATE INDEX IF NOT EXISTS search_entry_terms_gin ON search_searchentry USING gin (tokens, audience)"
+)
+
+
+def _fts5_string(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _lexeme(term: str) -> str:
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def fts5_query(terms: Sequence[Term], audience: Sequence[str] | None = None) -> str:
+    """An FTS5 MATCH expression: every term (``*`` for prefixes), and one of ``audience`` if given."""
+    expression = " AND ".join(_fts5_string(t.text) + ("*" if t.prefix else "") for t in terms)
+    if audience is not None:
+        expression = f"({expression}) AND ({' OR '.join(_fts5_string(a) for a in audience)})"
+    return expression
+
+
+def tsquery(terms: Sequence[Term]) -> str:
+    """A ``tsquery`` literal: every term quoted as a lexeme, ``:*`` for prefixes, joined by ``&``."""
+    return " & ".join(_lexeme(t.text) + (":*" if t.prefix else "") for t in terms)
+
+
+def any_of(terms: Iterable[str]) -> str:
+    """A ``tsquery`` literal that any one of ``terms`` satisfies."""
+    return " | ".join(_lexeme(t) for t in terms)
+
+
+# PostgreSQL: how many of the newest entries are read to tell a common query from a rare one, and the
+# share of them that must contain it to count as common.
+PROBE_ENTRIES = 2000
+COMMON_SHARE = 0.02
+
+
+def is_common(needle: str) -> bool:
+    """PostgreSQL: whether ``needle`` occurs in at least ``COMMON_SHARE`` of the newest entries.
+
+    A common query is best answered by reading entries until enough contain it, a rare one through the
+    GIN index; the planner cannot tell them apart, since it takes the query's overlapping pairs (or
+    triples) to occur independently, which makes every phrase look rare. This asks the data instead:
+    one statement over the newest few thousand entries, which are the ones most likely in memory.
+    """
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT text FROM search_searchentry ORDER BY id DESC LIMIT %s) AS newest"
+            " WHERE strpos(text, %s) > 0",
+            [PROBE_ENTRIES, needle],
+        )
+        (count,) = cursor.fetchone()
+    return count >= PROBE_ENTRIES * COMMON_SHARE
+
+
+def matching(
+    qs: QuerySet[SearchEntry], terms: Sequence[Term], audience: Sequence[str] | None, *, common: bool = False
+) -> QuerySet[SearchEntry]:
+    """``qs`` narrowed to the entries holding every term (and, unless ``audience`` is None, one of the
+    audience terms). SQLite yields them newest first; PostgreSQL in the order it finds them.
+
+    ``common`` (PostgreSQL, from ``is_common``) leaves the text terms out: reading entries in turn finds
+    enough hits of a common query sooner than the GIN index can intersect the long lists of its terms,
+    and the substring test decides either way. The audience still narrows through the index, which
+    pays when the person's units hold a small share of the entries, however common the query.
+    """
+    if audience is not None and not audience:
+        return qs.none()
+    if connection.vendor == "postgresql":
+        conditions = []
+        params = []
+        if not common:
+            conditions.append('"search_searchentry"."tokens" @@ CAST(%s AS tsquery)')
+            params.append(tsquery(terms))
+        if audience is not None:
+            conditions.append('"search_searchentry"."audience" @@ CAST(%s AS tsquery)')
+            params.append(any_of(audience))
+        if not conditions:
+            return qs.order_by()
+        sql = " AND ".join(conditions)
+        condition = RawSQL(sql, params, output_field=BooleanField())  # noqa: S611 -- constant pieces
+        # Unordered on purpose: with ORDER BY id the planner must either sort every match or walk the
+        # whole table in key order, and it cannot tell which is cheaper (it underestimates how often
+        # a phrase's overlapping pairs occur together). Without it, a common query stops after the
+        # first rows it reads and a rare one reads its few matches from the GIN index.
+        return qs.filter(condition).order_by()
+    if connection.vendor == "sqlite":
+        # The one join the ORM cannot express: with the FTS5 table, ordered by its rowid, SQLite streams
+        # the matching rowids newest first (no sort of every match) and looks each entry up by key.
+        return qs.extra(  # noqa: S610 -- constant SQL; the query text is a parameter
+            tables=[FTS_TABLE],
+            where=[f'"{FTS_TABLE}".rowid = "search_searchentry"."id"', f'"{FTS_TABLE}" MATCH %s'],
+            params=[fts5_query(terms, audience)],
+            order_by=[f"-{FTS_TABLE}.rowid"],
+        )
+    raise NotImplementedError(f"search does not support the {connection.vendor} database")
+
+
+@contextmanager
+def lookup_session() -> Iterator[None]:
+    """Where a search statement runs. On PostgreSQL: a transaction with JIT compilation off, as the
+    planner's cost of the visibility subqueries often passes ``jit_above_cost`` and compiling then
+    takes ten times longer than the lookup itself (a setting local to this transaction)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    # No savepoint inside a caller's transaction: an error there aborts the whole transaction anyway
+    # on PostgreSQL, and the setting may as well last until that transaction ends.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        yield
+
+
+def holding_any(audience: Sequence[str]) -> RawSQL:
+    """A condition on entries: the audience names one of ``audience`` (for updates found by index)."""
+    if connection.vendor == "postgresql":
+        return RawSQL(
+            '"search_searchentry"."audience" @@ CAST(%s AS tsquery)', [any_of(audience)], BooleanField()
+        )
+    return RawSQL(
+        '"search_searchentry"."id" IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s)',
+        [" OR ".join(_fts5_string(a) for a in audience)],
+        BooleanField(),
+    )
+
+
+def lacking_any(audience: Sequence[str]) -> RawSQL:
+    """A condition on entries: the audience misses at least one of ``audience`` (checked on the row)."""
+    if connection.vendor == "postgresql":
+        return RawSQL(
+            'NOT ("search_searchentry"."audience" @@ CAST(%s AS tsquery))',
+            [" & ".join(_lexeme(a) for a in audience)],
+            BooleanField(),
+        )
+    # SQLite keeps the audience as text: look for each term between spaces.
+    present = " AND ".join(
+        ["instr(' ' || \"search_searchentry\".\"audience\" || ' ', %s) > 0"] * len(audience)
+    )
+    return RawSQL(f"NOT ({present})", [f" {a} " for a in audience], BooleanField())  # noqa: S611 -- see above
+
+
+def audience_with(terms: Iterable[str]) -> RawSQL:
+    """The audience column with ``terms`` added (a repeated term is harmless to both databases and
+    disappears at the next full reindex)."""
+    value = " ".join(sorted(terms))
+    if connection.vendor == "postgresql":
+        return RawSQL('"audience" || CAST(%s AS tsvector)', [value])
+    return RawSQL("\"audience\" || ' ' || %s", [value])
+
+
+def read_terms(value: str) -> set[str]:
+    """The terms of a terms column as read back (PostgreSQL renders each lexeme quoted)."""
+    return {term.strip("'") for term in value.split()}
+
+
+def missing() -> set[str]:
+    """Names of the full-text structures this database lacks (empty when all is in place)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE name = %s OR type = 'trigger'", [FTS_TABLE])
+            present = {row[0] for row in cursor.fetchall()}
+            return ({FTS_TABLE} | SQLITE_TRIGGERS) - present
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [POSTGRES_INDEX])
+            return set() if cursor.fetchone() else {POSTGRES_INDEX}
+    return set()
+
+
+def ensure() -> set[str]:
+    """Create whatever ``missing`` names; an FTS5 table made afresh is filled from the entries.
+
+    Returns what was created.
+    """
+    absent = missing()
+    if not absent:
+        return absent
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(SQLITE_TABLE)
+            for statement in SQLITE_TRIGGER_STATEMENTS:
+                cursor.execute(statement)
+            # Entries may have changed while the triggers were gone: index them all again.
+            rebuild()
+        elif connection.vendor == "postgresql":
+            cursor.execute(POSTGRES_INDEX_STATEMENT)
+    return absent
+
+
+def rebuild() -> None:
+    """SQLite: rebuild the FTS5 index from the entry table (repairs any drift; PostgreSQL cannot drift)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+
+
+def optimize() -> None:
+    """After a bulk reindex: merge FTS5's segments into one (PostgreSQL's GIN needs nothing)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")

@@ -1,0 +1,253 @@
+"""Search over tasks, progress reports, clauses and directives in Chinese and English (DESIGN §10).
+
+A hit is an object whose normalized text contains the normalized query: exactly what a substring search
+finds, one- and two-character Chinese queries included (``luoshi.search.text`` explains why the index
+never misses one). One statement finds the hits: the full-text index narrows the candidates (to entries
+holding the query's terms and naming one of the searcher's units in their audience), a real substring
+test (``instr`` / ``strpos``) on the stored text decides, and the visibility rules filter.
+At most ``MAX_RESULTS`` hits are counted and reachable by paging ("more than 1,000 results": refine
+the query), so a query stops reading once it has that many, and they come newest entry first. With
+more hits than that, SQLite lists the newest ones; PostgreSQL lists the first it reads, as asking it
+for the newest would make it read every hit of a common word (see ``fulltext.matching``).
+Titles and snippets come from the records themselves, one query per kind on the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import StrIndex
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from luoshi import access
+from luoshi.core import trees
+from luoshi.core.errors import ValidationFailed
+from luoshi.directives.models import Clause, Directive
+from luoshi.search import fulltext
+from luoshi.search.models import EntryKind, SearchEntry
+from luoshi.search.services import source_fields
+from luoshi.search.text import (
+    MAX_QUERY,
+    Term,
+    audience_term,
+    excerpt,
+    highlight,
+    normalize,
+    query_terms,
+)
+from luoshi.tasks.models import ProgressReport, Task
+
+MAX_RESULTS = 1000
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One object that contains the query. ``snippet`` is HTML: escaped text, the query in ``<mark>``."""
+
+    kind: str
+    object_id: int
+    task_id: int | None
+    directive_id: int | None
+    title: str
+    snippet: SafeString
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """A page of hits. ``total`` counts every hit up to ``MAX_RESULTS``; ``total_is_exact`` is false
+    when there are more."""
+
+    query: str
+    hits: list[SearchHit] = field(default_factory=list)
+    total: int = 0
+    total_is_exact: bool = True
+    offset: int = 0
+    limit: int = 50
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.hits) < self.total
+
+
+def parse_query(query: str | None) -> tuple[str, list[Term]]:
+    """The normalized query and its index lookups, or ``ValidationFailed`` naming field ``q``."""
+    needle = normalize(query or "")
+    terms = query_terms(needle) if len(needle) <= MAX_QUERY else []
+    if not needle:
+        message = _("Type a word, a phrase or a few characters to search for.")
+    elif len(needle) > MAX_QUERY:
+        message = _("Search for at most %(count)s characters.") % {"count": MAX_QUERY}
+    elif not terms:
+        message = _("Search for letters, digits or Chinese characters, not only punctuation.")
+    else:
+        return needle, terms
+    raise ValidationFailed(message, fields={"q": [message]})
+
+
+def _kinds(kinds: Iterable[str] | None) -> list[str]:
+    if kinds is None:
+        return list(EntryKind.values)
+    chosen = set(kinds)
+    unknown = chosen - set(EntryKind.values)
+    if unknown:
+        message = _("Choose among tasks, progress reports, clauses and directives.")
+        raise ValidationFailed(message, fields={"kind": [message]})
+    return sorted(chosen)
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
+    kept: list[str] = []
+    for path in sorted(set(paths), key=len):
+        if not any(path.startswith(k) for k in kept):
+            kept.append(path)
+    return kept
+
+
+def _audience(user: Any) -> list[str] | None:
+    """The audience terms that narrow the lookup to the user's units; ``None`` (no narrowing) for
+    superusers. A unit's term is on every entry seen from it or from above it (``services``), so the
+    outermost units of the user's scopes suffice."""
+    if user is None or not user.is_authenticated:
+        return []
+    if user.is_superuser:
+        return None
+    paths = _outermost(s.path for s in access.scopes_of(user))
+    return [audience_term(trees.ids_in_path(path)[-1]) for path in paths]
+
+
+def visible_entries(user: Any, qs: QuerySet[SearchEntry]) -> QuerySet[SearchEntry]:
+    """The entries of objects ``user`` may see: tasks and reports by the task rule, clauses and
+    directives by the directive rule (both as registered in ``luoshi.access``).
+
+    Most visible entries lie under one of the user's units, which the entry's own ``org_path`` shows
+    with a range comparison; only the others (a cooperating unit's task, a directive seen through one
+    of its tasks) fall through to the registered rule, asked per candidate as a correlated subquery, so
+    the answer is always the rule's.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    paths = _outermost(s.path for s in access.scopes_of(user))
+    if not paths:
+        return qs.none()
+    within = Q(pk__in=[])
+    for path in paths:
+        within |= trees.subtree_q("org_path", path)
+    # An entry has a task or a directive, never both, so each rule meets only its own entries (and no
+    # condition on the kind invites the planner to scan an index of every entry of a kind).
+    task_rule = Exists(access.visible(user, Task.objects.filter(pk=OuterRef("task_id"))))
+    directive_rule = Exists(access.visible(user, Directive.objects.filter(pk=OuterRef("directive_id"))))
+    return qs.filter(within | task_rule | directive_rule)
+
+
+def search(
+    user: Any,
+    query: str | None,
+    *,
+    kinds: Iterable[str] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> SearchResults:
+    """The hits of ``query`` that ``user`` may see, newest first, ``limit`` of them from ``offset``."""
+    needle, terms = parse_query(query)
+    chosen = _kinds(kinds)
+    limit = max(0, limit)
+    offset = max(0, offset)
+    entries = SearchEntry.objects.all()
+    if len(chosen) < len(EntryKind.values):
+        entries = entries.filter(kind__in=chosen)
+    # The substring test decides; the lookups added by ``matching`` let an index find the candidates
+    # (every text that passes the test holds all of them, so they never turn a hit away).
+    entries = entries.alias(position=StrIndex("text", Value(needle))).filter(position__gt=0)
+    with fulltext.lookup_session():
+        common = fulltext.is_common(needle)
+        entries = fulltext.matching(visible_entries(user, entries), terms, _audience(user), common=common)
+        found = list(
+            entries.values_list("id", "kind", "object_id", "task_id", "directive_id")[: MAX_RESULTS + 1]
+        )
+    # Newest first (SQLite already reads them so; PostgreSQL reads them in no particular order). The
+    # one beyond the cap only tells that there are more.
+    rows = sorted(found, reverse=True)[:MAX_RESULTS]
+    page = [row[1:] for row in rows[offset : offset + limit]]
+    return SearchResults(
+        query=needle,
+        hits=_hits(page, needle),
+        total=len(rows),
+        total_is_exact=len(found) <= MAX_RESULTS,
+        offset=offset,
+        limit=limit,
+    )
+
+
+# --- titles and snippets --------------------------------------------------------------------------
+
+
+def _records(kind: str, ids: list[int]) -> dict[int, Any]:
+    """The page's records of one kind with what their titles and snippets need: one query."""
+    if kind == EntryKind.TASK:
+        qs: QuerySet[Any] = Task.objects.only("title", "description", "expected_outcome")
+    elif kind == EntryKind.REPORT:
+        qs = ProgressReport.objects.select_related("task").only(
+            "narrative", "problems", "next_steps", "reported_on", "task__title"
+        )
+    elif kind == EntryKind.CLAUSE:
+        qs = Clause.objects.select_related("directive").only(
+            "heading", "text", "ordinal", "directive__title", "directive__doc_number"
+        )
+    else:
+        qs = Directive.objects.only("title", "doc_number", "issuing_body")
+    return {obj.pk: obj for obj in qs.filter(pk__in=ids)}
+
+
+def _title(kind: str, obj: Any) -> str:
+    if kind == EntryKind.TASK:
+        return str(obj.title)
+    if kind == EntryKind.REPORT:
+        return _("%(task)s: report of %(date)s") % {
+            "task": obj.task.title,
+            "date": obj.reported_on.isoformat(),
+        }
+    if kind == EntryKind.CLAUSE:
+        return _("%(directive)s, clause %(number)s") % {
+            "directive": obj.directive.title,
+            "number": obj.ordinal,
+        }
+    return str(obj)
+
+
+def _snippet(kind: str, obj: Any, needle: str) -> SafeString:
+    fields = [f for f in source_fields(kind, obj) if f]
+    for text in fields:
+        marked = highlight(text, needle)
+        if marked is not None:
+            return marked
+    # The record changed after it was indexed (its service will index it again): show its start.
+    return excerpt(fields[0] if fields else "")
+
+
+def _hits(rows: list[tuple[str, int, int | None, int | None]], needle: str) -> list[SearchHit]:
+    wanted: dict[str, list[int]] = {}
+    for kind, object_id, _task, _directive in rows:
+        wanted.setdefault(kind, []).append(object_id)
+    records = {kind: _records(kind, ids) for kind, ids in wanted.items()}
+    hits = []
+    for kind, object_id, task_id, directive_id in rows:
+        obj = records[kind].get(object_id)
+        if obj is None:
+            continue  # deleted since it was indexed
+        hits.append(
+            SearchHit(
+                kind=kind,
+                object_id=object_id,
+                task_id=task_id,
+                directive_id=directive_id,
+                title=_title(kind, obj),
+                snippet=_snippet(kind, obj, needle),
+            )
+        )
+    return hits

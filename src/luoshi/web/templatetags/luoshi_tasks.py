@@ -1,0 +1,76 @@
+"""Template helpers for task pages: the light badge, progress against expected progress, days left.
+
+``{% light_badge task %}`` and ``{% progress_bar task %}`` draw ``web/_light.html`` and
+``web/_progress.html``; the include files can also be used directly with plain values.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import template
+
+from luoshi.core import workdays
+from luoshi.tasks import lights
+from luoshi.tasks.models import OPEN_STATUSES
+
+register = template.Library()
+
+
+@register.inclusion_tag("web/_light.html")
+def light_badge(task: Any) -> dict[str, Any]:
+    """The badge of a task's stored light; a closed task keeps "closed late" forever."""
+    return {
+        "light": task.light,
+        "closed_late": task.closed_late,
+        "overridden": getattr(task, "light_overridden", False),
+    }
+
+
+@register.inclusion_tag("web/_light.html")
+def light_of(light: str, closed_late: bool = False) -> dict[str, Any]:
+    """The badge of a bare light value (a clause's worst light, a unit's summary)."""
+    return {"light": light, "closed_late": closed_late, "overridden": False}
+
+
+def expected_for(task: Any, today: date | None = None) -> int | None:
+    """Expected progress (序时进度) of an open task as of today, rounded; None when it has no plan.
+
+    Milestones count when they were prefetched (``prefetch_related("milestones")``); otherwise the plan
+    is linear, so list pages never ask one query per row.
+    """
+    if task.status not in OPEN_STATUSES:
+        return None
+    cache = getattr(task, "_prefetched_objects_cache", {})
+    milestones: list[tuple[date, int]] = []
+    if "milestones" in cache:
+        milestones = [(m.due_on, m.planned_progress) for m in cache["milestones"]]
+    value = lights.expected_progress(task.start_on, task.due_on, milestones, today or workdays.today())
+    return round(value)
+
+
+@register.inclusion_tag("web/_progress.html")
+def progress_bar(task: Any) -> dict[str, Any]:
+    expected = expected_for(task)
+    behind = expected is not None and expected - task.progress >= lights.light_settings()["yellow_behind"]
+    return {"progress": task.progress, "expected": expected, "behind": behind}
+
+
+@register.filter
+def working_days_left(due_on: date | None) -> int | None:
+    """Working days from today to ``due_on`` (negative when past), by the holiday calendar."""
+    if due_on is None:
+        return None
+    return workdays.working_days_between(workdays.today(), due_on)
+
+
+@register.filter
+def absolute(value: int | None) -> int | None:
+    return None if value is None else abs(value)
+
+
+@register.filter
+def is_late(day: date | None) -> bool:
+    """Whether ``day`` (an acknowledge-by or report-due date) has passed."""
+    return day is not None and day < workdays.today()

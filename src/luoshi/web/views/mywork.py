@@ -1,0 +1,24 @@
+"""My work: everything the signed-in person must act on, one section per kind of act."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from luoshi.core import workdays
+from luoshi.web import tasklists
+
+
+@require_safe
+def mywork(request: HttpRequest) -> HttpResponse:
+    today = workdays.today()
+    sections = tasklists.my_work(user=request.user, today=today)
+    context = {
+        "sections": sections,
+        "today": today,
+        # Reports are the lead unit's to write; for anyone else a missing report is to chase.
+        "lead_units": tasklists.lead_unit_ids(request.user),
+        "nothing_to_do": not any(s.total for s in sections),
+    }
+    return render(request, "web/mywork/mywork.html", context)

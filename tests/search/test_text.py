@@ -1,0 +1,91 @@
+"""The text rules without a database: normalization, index and query terms (including the property that
+makes recall complete), snippets, and the quoting of lookups."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from luoshi.search import fulltext, segment
+from luoshi.search.text import (
+    Term,
+    highlight,
+    index_terms,
+    normalize,
+    query_terms,
+    searchable_text,
+)
+from tests.search import corpus
+
+
+def test_normalization_folds_width_case_and_spaces():
+    assert normalize("  ＡＢＣ\u3000１２３\n\tReport ") == "abc 123 report"
+    assert normalize("Ⅻ ﬁ ㍿") == "xii fi 株式会社"
+    assert searchable_text(["标题", "", "  描述  "]) == "标题\n描述"
+
+
+def test_chinese_is_indexed_by_characters_and_pairs_and_words_by_trigrams():
+    terms = index_terms("能耗双控 report")
+    assert {"能", "耗", "双", "控", "能耗", "耗双", "双控"} <= terms
+    assert {"rep", "epo", "por", "ort", "rt", "t", "report"} <= terms
+    assert "能耗双控" not in terms  # only segmenter words longer than a pair are added, and none was given
+
+
+def test_query_terms():
+    assert query_terms("进") == [Term("进")]
+    assert set(query_terms("能耗双控")) == {Term("能耗"), Term("耗双"), Term("双控")}
+    assert query_terms("pm") == [Term("pm", prefix=True)]
+    assert set(query_terms(normalize("〔2022〕12号"))) == {
+        Term("202"),
+        Term("022"),
+        Term("12", prefix=True),
+        Term("号"),
+    }
+    assert query_terms("，。！") == []
+
+
+def test_the_user_dictionary_keeps_government_terms_whole():
+    words = segment.words("开展回头看，落实能耗双控，推动三篇大文章")
+    assert {"回头看", "能耗双控", "三篇大文章"} <= set(words)
+    assert "回头看" in index_terms("开展回头看", words)
+    assert "督查督办" in segment.user_terms()
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 10**6), data=st.data())
+def test_every_piece_of_a_text_finds_all_its_lookups_among_the_texts_terms(seed, data):
+    """The reason search never misses a hit: the lookups of any substring of a (normalized) text are
+    all satisfied by that text's terms, and every term is itself a substring of the text."""
+    text = normalize(corpus.texts(seed, 1)[0])
+    terms = index_terms(text, segment.words(text))
+    assert all(term in text for term in terms)
+    start = data.draw(st.integers(0, max(0, len(text) - 1)))
+    piece = text[start : start + data.draw(st.integers(1, 8))].strip()
+    for term in query_terms(piece):
+        if term.prefix:
+            assert any(t.startswith(term.text) for t in terms), (text, piece, term)
+        else:
+            assert term.text in terms, (text, piece, term)
+
+
+def test_highlight_escapes_and_marks_every_occurrence():
+    snippet = highlight("<b>推进</b> 再推进", "推进")
+    assert snippet == "&lt;b&gt;<mark>推进</mark>&lt;/b&gt; 再<mark>推进</mark>"
+    assert highlight("没有", "推进") is None
+
+
+def test_highlight_marks_the_original_characters_behind_normalized_ones():
+    assert highlight("ＲＥＰＯＲＴ due", "report") == "<mark>ＲＥＰＯＲＴ</mark> due"
+    assert highlight("东京㍿", "会社") == "东京<mark>㍿</mark>"
+    long = "前" * 100 + "推进" + "后" * 100
+    snippet = highlight(long, "推进")
+    assert snippet is not None
+    assert snippet.startswith("…")
+    assert snippet.endswith("…")
+    assert "<mark>推进</mark>" in snippet
+
+
+def test_lookups_are_quoted():
+    assert fulltext.fts5_query([Term('a"b'), Term("cd", prefix=True)]) == '"a""b" AND "cd"*'
+    assert fulltext.fts5_query([Term("推进")], ["§1", "§7"]) == '("推进") AND ("§1" OR "§7")'
+    assert fulltext.tsquery([Term("it's"), Term("a\\b", prefix=True)]) == "'it''s' & 'a\\\\b':*"
