@@ -26,7 +26,11 @@ COMMANDS: dict[str, str] = {
     "createadmin": "Create an administrator account (the first one of a new installation).",
     "audit": "Verify the hash chain of the audit trail, or sign a checkpoint of it.",
     "evidence": "Find evidence files without rows (orphans), or rows without their files.",
+    "search": "Rebuild the search index of titles, clauses and reports (after a restore or an upgrade).",
     "rollup": "Check the stored progress and lights of every task against a recomputation, or repair them.",
+    "sweep": "Run the supervision sweep now: lights, reminders, the escalation ladder (idempotent).",
+    "worker": "Run the background worker with its scheduler: notification delivery and the daily sweep.",
+    "bench": "Generate, load and measure the province-scale benchmark (generate, load, run, drafting).",
     "manage": "Run any Django management command, e.g. `luoshi manage migrate`.",
 }
 # Commands that declare --data-dir themselves (so it shows in their --help); for the others the option

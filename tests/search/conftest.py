@@ -1,7 +1,7 @@
 """Fixtures for search tests: a frozen date, and a few ways to put work into the city.
 
-The task and directive services will call the indexing services themselves; until then (and so that
-these tests do not depend on it) every helper indexes what it creates. Indexing twice is harmless.
+The helpers only call the task and directive services: those index what they write in the same
+transaction, and these tests rely on it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from django.utils import translation
 from luoshi.directives import services as directives
 from luoshi.directives.models import Clause, Directive, DirectiveKind, DirectiveLevel
 from luoshi.organizations.models import Organization, User
-from luoshi.search import services as search
 from luoshi.tasks import reporting, services, workflow
 from luoshi.tasks.models import ProgressReport, Task
 from tests.conftest import City
@@ -57,7 +56,6 @@ class Work:
             cooperating_orgs=cooperating,
             clause=clause,
         )
-        search.index_task(task)
         return task
 
     def started(self, task: Task, by: User) -> Task:
@@ -70,7 +68,6 @@ class Work:
         report = reporting.report_progress(
             actor=by, task=task, version=task.version, narrative=narrative, problems=problems
         )
-        search.index_report(report)
         return report
 
     def directive(
@@ -84,9 +81,8 @@ class Work:
             kind=DirectiveKind.MEETING,
             issued_on=date(2024, 2, 20),
         )
-        search.index_directive(directive)
         for text in clauses:
-            search.index_clause(directives.clause_add(actor=by, directive=directive, text=text))
+            directives.clause_add(actor=by, directive=directive, text=text)
         return directive
 
 

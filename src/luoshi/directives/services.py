@@ -18,6 +18,7 @@ from luoshi.directives import rules
 from luoshi.directives.docnumbers import normalize_doc_number
 from luoshi.directives.models import Clause, ClauseKind, Directive, FocusArea
 from luoshi.organizations.models import Organization, User
+from luoshi.search import services as search
 
 DIRECTIVE_FIELDS = ("title", "issuing_body", "level", "kind", "doc_number", "issued_on", "full_text")
 CLAUSE_FIELDS = ("ordinal", "kind", "heading", "text", "focus_area_id")
@@ -118,6 +119,7 @@ def directive_create(
     )
     validate_model(directive)
     directive.save()
+    search.index_directive(directive)
     audit.record(
         actor=actor,
         action="directive.create",
@@ -147,6 +149,7 @@ def directive_update(*, actor: User, directive: Directive, version: int, **chang
         return locked
     locked.version += 1
     locked.save()
+    search.index_directive(locked)
     audit.record(actor=actor, action="directive.update", obj=locked, changes=changed)
     return locked
 
@@ -182,6 +185,7 @@ def clause_add(
     )
     validate_model(clause)
     clause.save()
+    search.index_clause(clause)
     audit.record(
         actor=actor,
         action="clause.create",
@@ -211,5 +215,6 @@ def clause_update(*, actor: User, clause: Clause, version: int, **changes: Any) 
         return locked
     locked.version += 1
     locked.save()
+    search.index_clause(locked)
     audit.record(actor=actor, action="clause.update", obj=locked, changes=changed)
     return locked

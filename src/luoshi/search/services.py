@@ -272,7 +272,35 @@ def index_task(task: Task) -> None:
 
 
 def index_report(report: ProgressReport) -> None:
-    index_objects(EntryKind.REPORT, [report.pk])
+    """After a report was written: a report is seen by whoever sees its task, so its entry takes the
+    task entry's unit and audience (two statements on the hot path of reporting)."""
+    task_entry = (
+        SearchEntry.objects.filter(kind=EntryKind.TASK, object_id=report.task_id)
+        .values_list("org_path", "audience")
+        .first()
+    )
+    if task_entry is None:  # the task is not indexed yet (e.g. before a first reindex)
+        index_objects(EntryKind.REPORT, [report.pk])
+        return
+    org_path, audience = task_entry
+    text = searchable_text(source_fields(EntryKind.REPORT, report))
+    SearchEntry.objects.bulk_create(
+        [
+            SearchEntry(
+                kind=EntryKind.REPORT,
+                object_id=report.pk,
+                task_id=report.task_id,
+                directive_id=None,
+                org_path=org_path,
+                text=text,
+                tokens=" ".join(sorted(index_terms(text, segment.words(text)))),
+                audience=audience,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["kind", "object_id"],
+        update_fields=UPDATED,
+    )
 
 
 def index_clause(clause: Clause) -> None:

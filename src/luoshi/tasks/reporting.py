@@ -19,6 +19,7 @@ from luoshi.core import workdays
 from luoshi.core.errors import Conflict, ValidationFailed
 from luoshi.evidence.services import evidence_attach
 from luoshi.organizations.models import User
+from luoshi.search import services as search
 from luoshi.tasks import rollup, rules
 from luoshi.tasks.models import (
     OPEN_STATUSES,
@@ -191,6 +192,7 @@ def report_progress(
             locked.last_reported_on = reported_on
         save_task(locked, ["reported_progress", "last_reported_on"])
         rollup.refresh(chain, today=today)
+    search.index_report(report)
     audit.record(actor=actor, action="task.report", obj=locked, changes=changes)
     return report
 

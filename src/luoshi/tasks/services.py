@@ -24,6 +24,7 @@ from luoshi.core import trees, workdays
 from luoshi.core.errors import Conflict, NotAllowed, ValidationFailed
 from luoshi.directives.models import Clause, Directive, DirectiveKind, FocusArea
 from luoshi.organizations.models import Membership, Organization, User
+from luoshi.search import services as search
 from luoshi.tasks import rollup, rules
 from luoshi.tasks.models import (
     OPEN_STATUSES,
@@ -300,6 +301,7 @@ def _create(
     if tag_rows:
         task.tags.set(tag_rows)
     rollup.refresh([*chain, task], today=today)
+    search.index_task(task)
     audit.record(
         actor=actor,
         action="task.create",
@@ -403,6 +405,7 @@ def task_update(
         fields.append("original_due_on")
     save_task(locked, fields)
     rollup.refresh(chain)
+    search.index_task(locked)
     audit.record(actor=actor, action="task.update", obj=locked, changes=changed)
     return locked
 

@@ -29,6 +29,7 @@ from luoshi.core import trees, workdays
 from luoshi.core.errors import Conflict, ValidationFailed
 from luoshi.evidence.services import evidence_attach
 from luoshi.organizations.models import Organization, User
+from luoshi.search import services as search
 from luoshi.tasks import lights, notify, rollup
 from luoshi.tasks.models import (
     OPEN_STATUSES,
@@ -359,7 +360,7 @@ def task_transfer(
     def recipients(t: Task) -> notify.Audience:
         return notify.Audience((t.lead_org_id, previous["org"]), notify.WORKERS)
 
-    return _run(
+    result = _run(
         actor=actor,
         task=task,
         version=version,
@@ -369,6 +370,9 @@ def task_transfer(
         apply=apply,
         audience=recipients,
     )
+    # The new lead unit (and everything above it) must find the task, and the old one no longer.
+    search.index_task(result)
+    return result
 
 
 @transaction.atomic
