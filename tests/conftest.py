@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 import pytest
+from django.apps import apps as django_apps
 
 from luoshi.organizations import services as orgs
 from luoshi.organizations.models import Organization, OrganizationKind, Role, User
@@ -44,8 +46,20 @@ def make_person(username: str, name: str, org: Organization, role: str) -> User:
     )
 
 
+def ensure_default_ladder() -> None:
+    """The escalation ladder is seeded by a data migration; a transactional test (browser, worker) empties
+    every table when it ends, so later tests on the same database would find no ladder."""
+    from luoshi.supervision.models import EscalationRule
+
+    if EscalationRule.objects.exists():
+        return
+    seeded = importlib.import_module("luoshi.supervision.migrations.0002_default_ladder")
+    seeded.seed(django_apps, None)
+
+
 @pytest.fixture
 def city(db: None) -> City:
+    ensure_default_ladder()
     K = OrganizationKind
     gov = orgs.organization_create(
         actor=None,

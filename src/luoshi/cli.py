@@ -31,6 +31,9 @@ COMMANDS: dict[str, str] = {
     "sweep": "Run the supervision sweep now: lights, reminders, the escalation ladder (idempotent).",
     "worker": "Run the background worker with its scheduler: notification delivery and the daily sweep.",
     "bench": "Generate, load and measure the province-scale benchmark (generate, load, run, drafting).",
+    "import": "Import a task list from an Excel workbook under a directive, all or nothing.",
+    "evaluate": "Score every unit and person for a period from the record and store the league table.",
+    "bulletin": "Generate a supervision bulletin (.docx, .xlsx or .pdf) for a unit and a period.",
     "manage": "Run any Django management command, e.g. `luoshi manage migrate`.",
 }
 # Commands that declare --data-dir themselves (so it shows in their --help); for the others the option

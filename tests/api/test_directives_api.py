@@ -350,3 +350,13 @@ def test_document_lists_every_path_of_the_task_loop(db):
         assert "/api/v1/evidence/{evidence_id}/download" in paths
     if importlib.util.find_spec("luoshi.search.api"):
         assert "/api/v1/search" in paths
+
+
+def test_a_body_over_the_upload_limit_is_refused_with_413_and_nothing_is_created(city, api_as, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    before = Directive.objects.count()
+    response = api_as(city.zhao).post("/api/v1/directives", {"title": "x" * (2 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    assert "1 MB" in response.json()["error"]["message"]
+    assert Directive.objects.count() == before

@@ -34,6 +34,7 @@ from tests.api.tasks_support import (
     task_url,
 )
 from tests.evidence import samples
+from tests.rectification.helpers import meet_all_criteria
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -525,6 +526,7 @@ def test_a_rectification_goes_through_public_notice_and_can_be_reopened(city, as
     inspection.kind = "inspection"
     inspection.save()
     task = city_task(city, make_clause(city, inspection, "河道垃圾清理不彻底。"), acknowledged=True)
+    meet_all_criteria(city.wang, task)
     task = workflow.task_request_completion(actor=city.wang, task=task, version=task.version).task
     zhao = as_(city.zhao)
     body = zhao.post(task_url(task, "accept"), {"version": task.version}).json()

@@ -21,6 +21,7 @@ from luoshi.tasks.models import (
     TaskStatus,
     TaskTransfer,
 )
+from tests.rectification.helpers import meet_all_criteria
 from tests.web.task_helpers import TODAY, make_desk, pdf_upload, png_upload, snapshot
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -306,6 +307,7 @@ def test_zhao_sets_the_light_by_hand_and_returns_to_the_computed_one(login, desk
 
 def test_a_rectification_goes_through_public_notice(login, desk, city, settings):
     task = desk.acknowledged_city_task(requires_public_notice=True)
+    meet_all_criteria(city.wang, task)
     workflow.task_request_completion(actor=city.wang, task=fresh(task), version=fresh(task).version)
     assert post(login(city.zhao), task, "accept").status_code == 302
     assert fresh(task).status == S.PUBLIC_NOTICE
@@ -318,6 +320,7 @@ def test_a_rectification_goes_through_public_notice(login, desk, city, settings)
 
 def test_an_objection_during_the_notice_sends_it_back(login, desk, city):
     task = desk.acknowledged_city_task(requires_public_notice=True)
+    meet_all_criteria(city.wang, task)
     workflow.task_request_completion(actor=city.wang, task=fresh(task), version=fresh(task).version)
     workflow.task_accept(actor=city.zhao, task=fresh(task), version=fresh(task).version)
     assert post(login(city.zhao), task, "object", {"reason": "群众异议"}).status_code == 302

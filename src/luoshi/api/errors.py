@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -229,6 +230,18 @@ def install(api: NinjaAPI) -> None:
             status=exc.status_code,
             code=CODES_BY_STATUS.get(exc.status_code, "error"),
             message=message,
+        )
+
+    @api.exception_handler(RequestDataTooBig)
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE; that is the client's doing.
+        limit_mb = max(1, settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024))
+        return error_response(
+            api,
+            request,
+            status=413,
+            code="too_large",
+            message=_("The request is too large: at most %(mb)d MB can be sent at once.") % {"mb": limit_mb},
         )
 
     @api.exception_handler(Http404)

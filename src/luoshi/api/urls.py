@@ -18,12 +18,21 @@ from luoshi.api import errors
 from luoshi.api.auth import router as auth_router
 from luoshi.api.security import LoginRequiredSwagger, session_auth, token_auth
 from luoshi.core.errors import NotFound
+from luoshi.directives import closure_api
 from luoshi.directives.api import focus_areas_router
 from luoshi.directives.api import router as directives_router
+from luoshi.drafting.api import router as drafting_router
+from luoshi.evaluation import api as evaluation_api
+from luoshi.indicators import api as indicators_api
+from luoshi.lookbacks import api as lookbacks_api
+from luoshi.notifications import api as notifications_api
 from luoshi.organizations.api import people_router
 from luoshi.organizations.api import router as organizations_router
+from luoshi.reports import api as bulletins_api
+from luoshi.supervision import api as supervision_api
 from luoshi.tasks.api import inbox_router, reports_router, requests_router
 from luoshi.tasks.api import router as tasks_router
+from luoshi.tasks.import_api import router as task_import_router
 
 api = NinjaAPI(
     title="Luoshi API",
@@ -42,11 +51,26 @@ api.add_router("/v1/auth", auth_router)
 api.add_router("/v1/organizations", organizations_router)
 api.add_router("/v1/people", people_router)
 api.add_router("/v1/directives", directives_router)
+api.add_router("/v1/directives/draft", drafting_router)
 api.add_router("/v1/focus-areas", focus_areas_router)
 api.add_router("/v1/tasks", tasks_router)
+api.add_router("/v1/tasks/import", task_import_router)
 api.add_router("/v1/requests", requests_router)
 api.add_router("/v1/reports", reports_router)
 api.add_router("/v1/inbox", inbox_router)
+api.add_router("/v1/inbox/notifications", notifications_api.inbox_router)
+api.add_router("/v1/notifications", notifications_api.router)
+api.add_router("/v1/tasks", lookbacks_api.task_router)
+api.add_router("/v1/lookbacks", lookbacks_api.router)
+api.add_router("/v1/directives", closure_api.directive_router)
+api.add_router("/v1/tasks", closure_api.task_router)
+api.add_router("/v1/indicators", indicators_api.router)
+api.add_router("/v1/dashboard", indicators_api.dashboard_router)
+api.add_router("/v1/evaluations", evaluation_api.router)
+api.add_router("/v1/rankings", evaluation_api.rankings_router)
+api.add_router("/v1/bulletins", bulletins_api.router)
+# Urgings (also under /v1/tasks/{id}/urgings) and the escalation rules.
+api.add_router("/v1", supervision_api.router)
 
 # Routers of apps written alongside are mounted once their module exists. Only the module itself being
 # absent is tolerated: an import error inside it must surface.

@@ -64,9 +64,19 @@ INSTALLED_APPS = [
     "luoshi.search",
     "luoshi.evidence",
     "luoshi.notifications",
+    "luoshi.indicators",
+    "luoshi.lookbacks",
+    "luoshi.supervision",
+    # H5: evaluation (scores, league tables) and reports (bulletins).
+    "luoshi.evaluation",
+    "luoshi.reports",
+    # H6: drafting help (clauses proposed from a directive's text).
+    "luoshi.drafting",
     "luoshi.api",
     "luoshi.web",
     "luoshi.demo",
+    # H7: the benchmark command (`luoshi bench`); no models.
+    "luoshi.bench",
 ]
 
 MIDDLEWARE = [
@@ -242,9 +252,57 @@ LUOSHI_TASKS = {
     "monthly_report_day": env_int("LUOSHI_MONTHLY_REPORT_DAY", 5),
     "quarterly_report_day": env_int("LUOSHI_QUARTERLY_REPORT_DAY", 5),
 }
+# --- Indicators (H4, luoshi.indicators) -----------------------------------------------------------
+# Barometer tolerances, per cent: red (level 1) when the value is worse than the baseline by more than
+# worsened_tolerance; yellow (level 2) when behind the schedule to the target by more than behind_tolerance.
+LUOSHI_INDICATORS = {
+    "behind_tolerance": env_int("LUOSHI_INDICATOR_BEHIND_TOLERANCE", 2),
+    "worsened_tolerance": env_int("LUOSHI_INDICATOR_WORSENED_TOLERANCE", 0),
+}
+# --- Look-backs (H3, luoshi.lookbacks) ----------------------------------------------------------
+# Closed rectifications get a look-back this many working days after closing (0: none by rule); other
+# closed tasks only by hand or by a random sample (sample_percent of each unit's closed tasks).
+LUOSHI_LOOKBACKS = {
+    "working_days_after_closing": env_int("LUOSHI_LOOKBACK_WORKING_DAYS", 60),
+    "sample_percent": env_int("LUOSHI_LOOKBACK_SAMPLE_PERCENT", 10),
+}
+# --- Supervision (H1, luoshi.supervision): the daily sweep ----------------------------------------
+# Reports are announced this many working days before they fall due; completion requests wait at most
+# review_working_days for their verification before the deciders are reminded.
+LUOSHI_SUPERVISION = {
+    "report_due_working_days": env_int("LUOSHI_REPORT_DUE_NOTICE_WORKING_DAYS", 2),
+    "review_working_days": env_int("LUOSHI_REVIEW_WORKING_DAYS", 5),
+}
 # Holidays of years the chinesecalendar package does not know yet (see luoshi.core.workdays).
 LUOSHI_CALENDAR_FILE = env_str("LUOSHI_CALENDAR_FILE")
 LUOSHI_EXTRA_HOLIDAYS: dict[str, dict[str, list[str]]] = {}
+
+# --- Notifications and background work (luoshi.notifications, luoshi.config.celery) ---------------
+LUOSHI_NOTIFICATIONS = {
+    # Attempts per delivery before it is marked failed (an administrator can retry it by hand).
+    "max_attempts": env_int("LUOSHI_NOTIFY_MAX_ATTEMPTS", 6),
+    # Wait before the first retry; it doubles with each further attempt, up to backoff_max_seconds.
+    "backoff_seconds": env_int("LUOSHI_NOTIFY_BACKOFF_SECONDS", 30),
+    "backoff_max_seconds": env_int("LUOSHI_NOTIFY_BACKOFF_MAX_SECONDS", 3600),
+    # How long a claimed delivery stays with its worker; if the worker dies, another takes it after this.
+    "lease_seconds": env_int("LUOSHI_NOTIFY_LEASE_SECONDS", 120),
+    "timeout_seconds": env_int("LUOSHI_NOTIFY_TIMEOUT_SECONDS", 10),
+    # How often workers (and the demo's scheduler) deliver what is due.
+    "interval_seconds": env_int("LUOSHI_NOTIFY_INTERVAL_SECONDS", 5),
+    # Local hour of the daily supervision sweep.
+    "sweep_hour": env_int("LUOSHI_SWEEP_HOUR", 1),
+}
+# Hosts that outgoing webhooks may reach. Deployments add their robots' hosts, e.g.
+# LUOSHI_WEBHOOK_ALLOWLIST=oapi.dingtalk.com,qyapi.weixin.qq.com,hooks.intranet.example
+LUOSHI_WEBHOOK_ALLOWLIST = env_list("LUOSHI_WEBHOOK_ALLOWLIST", ["127.0.0.1", "localhost", "::1"])
+# The address people open Luoshi at, for links in emails and robot messages.
+LUOSHI_BASE_URL = env_str("LUOSHI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "luoshi@localhost")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "redis://127.0.0.1:6379/0")
+CELERY_TIMEZONE = TIME_ZONE
 
 # --- Security -------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
@@ -283,5 +341,10 @@ LUOSHI_PAGE_SIZE = env_int("LUOSHI_PAGE_SIZE", 50)
 # Days an API token works after it is issued; 0 means until revoked.
 LUOSHI_API_TOKEN_DAYS = env_int("LUOSHI_API_TOKEN_DAYS", 30)
 LUOSHI_IMPORT_MAX_ROWS = env_int("LUOSHI_IMPORT_MAX_ROWS", 20000)
+# Drafting help (H6): the longest text analysed, the time one analysis may take (seconds), the largest
+# .docx/.txt upload. Larger input is refused with a message rather than tying up a worker.
+LUOSHI_DRAFTING_MAX_CHARS = env_int("LUOSHI_DRAFTING_MAX_CHARS", 200_000)
+LUOSHI_DRAFTING_TIME_LIMIT = env_int("LUOSHI_DRAFTING_TIME_LIMIT", 10)
+LUOSHI_DRAFTING_MAX_FILE_BYTES = env_int("LUOSHI_DRAFTING_MAX_FILE_BYTES", 5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

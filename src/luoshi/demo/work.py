@@ -10,8 +10,9 @@ so the audit trail, the outbox and the roll-up are those of real use. Afterwards
 - the creation times of the records the services stamp with the clock (``created_at``, ``decided_at``)
   are moved to the day of the act they record. They are pure history, the services offer no other way,
   and without it every report would look filed in the minute the demo was loaded. The audit trail keeps
-  its real times: it says when the demo was loaded, truthfully;
-- the search index is rebuilt once.
+  its real times: it says when the demo was loaded, truthfully.
+
+The search index needs nothing afterwards: the services index what they write.
 """
 
 from __future__ import annotations
@@ -29,15 +30,18 @@ from django.utils import timezone
 
 from luoshi.core import workdays
 from luoshi.core.errors import LuoshiError
-from luoshi.demo import files, workdata
+from luoshi.demo import closure, files, workdata
+from luoshi.demo import indicators as demo_indicators
+from luoshi.demo import supervision as demo_supervision
 from luoshi.demo.city import DemoCity, DemoError
 from luoshi.demo.plan import Event, EvidenceSpec, People, WorkPlan, chinese_date, plan_work
 from luoshi.directives import services as directives
 from luoshi.directives.models import Clause, ClauseKind, Directive, DirectiveKind, DirectiveLevel, FocusArea
+from luoshi.evaluation.periods import Period, PeriodKind
+from luoshi.evaluation.services import evaluation_run
 from luoshi.evidence.models import EvidenceFile
 from luoshi.notifications.models import Notification
 from luoshi.organizations.models import User
-from luoshi.search import services as search
 from luoshi.tasks import requests, rollup, workflow
 from luoshi.tasks.models import (
     CompletionRequest,
@@ -91,10 +95,15 @@ def build_work(city: DemoCity, *, today: date | None = None) -> DemoWork:
     with transaction.atomic():
         replay = _Replay(city, plan)
         replay.run()
+        closure.build_closure(city, today=today)
         # The overnight sweep: every light judged as of today, not as of the day of the last act.
         rollup.repair(today=today)
+        # The services indexed every title, clause and report as they wrote it.
         replay.backdate()
-        search.reindex_all()
+        demo_indicators.build_indicators(city, today=today)
+        demo_supervision.build_supervision(city, today=today)
+        # This quarter's league table, stored as the scheduler would, so the cockpit can show it.
+        evaluation_run(actor=None, period=Period.containing(PeriodKind.QUARTER, today), as_of=today)
     return summarize(seconds=time.monotonic() - started)
 
 
@@ -400,6 +409,7 @@ class _Replay:
 
     def do_request_completion(self, event: Event) -> None:
         task = self.task(event)
+        closure.tick_criteria(actor=self.actor(event), task=task, day=event.day)  # rectifications only
         workflow.task_request_completion(
             actor=self.actor(event),
             task=task,

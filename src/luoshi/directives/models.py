@@ -113,8 +113,28 @@ class ClauseKind(models.TextChoices):
     PROBLEM = "problem", _("Reported problem")
 
 
+class ProblemSource(models.TextChoices):
+    """Who found a problem of a rectification list (问题来源)."""
+
+    CENTRAL = "central", _("Central inspection")
+    PROVINCIAL = "provincial", _("Provincial inspection")
+    SELF_FOUND = "self_found", _("Found by ourselves")
+
+
+class DeadlineType(models.TextChoices):
+    """How a problem must be fixed (整改时限): at once, by a date, or as lasting work."""
+
+    IMMEDIATE = "immediate", _("Fix now")
+    BY_DATE = "by_date", _("Fix by a date")
+    ONGOING = "ongoing", _("Ongoing")
+
+
 class Clause(models.Model):
-    """One demand of a directive, or one problem an inspection reported, quoted from its text in order."""
+    """One demand of a directive, or one problem an inspection reported, quoted from its text in order.
+
+    A problem (``kind`` problem, on an inspection directive) is one row of the rectification list (整改台账):
+    it also carries where it came from, how soon it must be fixed and the measures decided for it.
+    """
 
     directive = models.ForeignKey(
         Directive, on_delete=models.CASCADE, related_name="clauses", verbose_name=_("directive")
@@ -132,6 +152,16 @@ class Clause(models.Model):
         related_name="clauses",
         verbose_name=_("focus area"),
     )
+    # --- rectification (problems only; blank for demands) ---
+    problem_source = models.CharField(
+        _("problem source"), max_length=16, choices=ProblemSource.choices, blank=True
+    )
+    deadline_type = models.CharField(
+        _("deadline type"), max_length=16, choices=DeadlineType.choices, blank=True
+    )
+    fix_by = models.DateField(_("fix by"), null=True, blank=True)
+    # One measure per line.
+    measures = models.TextField(_("rectification measures"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -141,7 +171,57 @@ class Clause(models.Model):
         ordering = ["directive", "ordinal"]
         constraints = [
             models.UniqueConstraint(fields=["directive", "ordinal"], name="clause_unique_ordinal"),
+            models.CheckConstraint(
+                condition=~Q(deadline_type="by_date") | Q(fix_by__isnull=False),
+                name="clause_by_date_has_date",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.ordinal}. {self.text[:40]}"
+
+    def measure_list(self) -> list[str]:
+        return [line.strip() for line in self.measures.splitlines() if line.strip()]
+
+
+class ConveyanceMethod(models.TextChoices):
+    MEETING = "meeting", _("Meeting")
+    STUDY_SESSION = "study_session", _("Study session")
+    OTHER = "other", _("Other")
+
+
+class ConveyanceRecord(models.Model):
+    """A unit conveyed and studied a directive (传达学习): when, how, who took part (DESIGN §3).
+
+    A unit may record several (a Party group meeting, then a study session); a unit with none has not yet
+    conveyed it.
+    """
+
+    directive = models.ForeignKey(
+        Directive, on_delete=models.PROTECT, related_name="conveyances", verbose_name=_("directive")
+    )
+    org = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="conveyances", verbose_name=_("unit")
+    )
+    method = models.CharField(_("form"), max_length=16, choices=ConveyanceMethod.choices)
+    held_on = models.DateField(_("date"))
+    attendee_count = models.PositiveIntegerField(_("attendees"))
+    # Names of those present, one per line or separated by commas, as the unit keeps them.
+    attendee_names = models.TextField(_("names of attendees"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("conveyance record")
+        verbose_name_plural = _("conveyance records")
+        ordering = ["directive", "held_on", "id"]
+        indexes = [models.Index(fields=["directive", "org"], name="conveyance_directive_org_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(attendee_count__gte=1), name="conveyance_has_attendees"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.directive} · {self.org} · {self.held_on}"

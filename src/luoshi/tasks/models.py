@@ -220,6 +220,15 @@ class Task(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="tasks", verbose_name=_("tags"))
     # Rectifications of inspection problems are published for a notice period before they close.
     requires_public_notice = models.BooleanField(_("public notice before closing"), default=False)
+    # Set on the task that reopens closed work a look-back found relapsed (luoshi.lookbacks).
+    relapse_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="relapses",
+        verbose_name=_("relapse of"),
+    )
 
     # --- workflow facts (written by luoshi.tasks.workflow) ---
     assigned_on = models.DateField(_("assigned on"), null=True, blank=True)
@@ -490,6 +499,48 @@ class CompletionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} · {self.get_status_display()}"
+
+
+class ClosingCriterion(models.TextChoices):
+    """What a rectification must show before the assigning unit accepts it (整改销号标准)."""
+
+    MEASURES_DONE = "measures_done", _("All rectification measures carried out")
+    MEETS_STANDARD = "meets_standard", _("Results meet the standard")
+    SIMILAR_FIXED = "similar_fixed", _("Similar problems fixed too")
+    MECHANISM = "mechanism", _("A long-term mechanism is in place")
+
+
+class ClosingCheck(models.Model):
+    """One closing criterion of a rectification task, ticked by its lead unit with the evidence for it.
+
+    A row exists only while the criterion is ticked; unticking deletes it (both are audited). Acceptance of
+    a task with a problem clause requires one row per criterion, each with at least one evidence file.
+    """
+
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="closing_checks", verbose_name=_("task")
+    )
+    criterion = models.CharField(_("criterion"), max_length=16, choices=ClosingCriterion.choices)
+    note = models.TextField(_("how it is met"), blank=True)
+    evidence_files = models.ManyToManyField(
+        "evidence.EvidenceFile", related_name="closing_checks", verbose_name=_("evidence files")
+    )
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("ticked by")
+    )
+    checked_on = models.DateField(_("ticked on"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("closing check")
+        verbose_name_plural = _("closing checks")
+        ordering = ["task", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "criterion"], name="closing_check_unique_criterion"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} · {self.get_criterion_display()}"
 
 
 class ExtensionRequest(models.Model):

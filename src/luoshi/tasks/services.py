@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import date
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -57,12 +58,22 @@ def _invalid(fields: dict[str, list[str]]) -> ValidationFailed:
     return ValidationFailed(_("Please correct the marked fields."), fields=fields)
 
 
+UNCHECKED_FIELDS = ("path", "lead_org_path", "depth", "original_due_on")
+
+
+@cache
+def _related_fields() -> tuple[str, ...]:
+    """The task's foreign keys. Their values are rows the service loaded (and checked access to) itself,
+    so the per-key existence query of ``full_clean`` would only repeat that, once per key per write."""
+    return tuple(f.name for f in Task._meta.concrete_fields if f.is_relation)
+
+
 def _validate(task: Task) -> None:
     # Checked first, so that it is reported on the field rather than as the table's constraint.
     if task.start_on and task.due_on and task.start_on > task.due_on:
         raise _invalid({"due_on": [_("The due date cannot be before the start date.")]})
     try:
-        task.full_clean(exclude=["path", "lead_org_path", "depth", "original_due_on"], validate_unique=False)
+        task.full_clean(exclude=[*UNCHECKED_FIELDS, *_related_fields()], validate_unique=False)
     except ValidationError as exc:
         raise _invalid(exc.message_dict) from exc
 

@@ -30,7 +30,7 @@ from luoshi.core.errors import Conflict, ValidationFailed
 from luoshi.evidence.services import evidence_attach
 from luoshi.organizations.models import Organization, User
 from luoshi.search import services as search
-from luoshi.tasks import lights, notify, rollup
+from luoshi.tasks import closing, lights, notify, rollup
 from luoshi.tasks.models import (
     OPEN_STATUSES,
     CompletionRequest,
@@ -86,6 +86,11 @@ def _subtasks_done(task: Task, today: date) -> str | None:
     return None
 
 
+def _ready_to_accept(task: Task, today: date) -> str | None:
+    # A rectification also needs its closing criteria ticked with evidence (luoshi.tasks.closing).
+    return _subtasks_done(task, today) or closing.unmet_message(task)
+
+
 def _notice_over(task: Task, today: date) -> str | None:
     if task.notice_ends_on is not None and today <= task.notice_ends_on:
         return _("The public notice runs until %(date)s; the task can be closed after that.") % {
@@ -133,7 +138,7 @@ TRANSITIONS: dict[tuple[TaskStatus, TaskAction], Transition] = {
         for state in (S.IN_PROGRESS, S.RETURNED)
     },
     (S.UNDER_REVIEW, A.ACCEPT): Transition(
-        S.CLOSED, Party.DECIDER, guard=_subtasks_done, notice_target=S.PUBLIC_NOTICE
+        S.CLOSED, Party.DECIDER, guard=_ready_to_accept, notice_target=S.PUBLIC_NOTICE
     ),
     (S.UNDER_REVIEW, A.REJECT): Transition(S.RETURNED, Party.DECIDER, reason_required=True),
     (S.PUBLIC_NOTICE, A.OBJECT): Transition(S.IN_PROGRESS, Party.DECIDER, reason_required=True),

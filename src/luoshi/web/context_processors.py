@@ -18,7 +18,13 @@ from luoshi.organizations.models import Membership
 SECTIONS = (
     ("web:home", _("Home"), ("home",)),
     ("web:mywork", _("My work"), ("mywork",)),
+    ("web:cockpit", _("Cockpit"), ("cockpit",)),
     ("web:ledger", _("Ledger"), ("ledger",)),
+    ("web:supervision_overview", _("Supervision"), ("supervision_", "escalation_", "urging_")),
+    ("web:lookback_overview", _("Look-backs"), ("lookback_",)),
+    ("web:indicator_list", _("Indicators"), ("indicator_",)),
+    ("web:evaluation_league", _("Evaluation"), ("evaluation_",)),
+    ("web:bulletin_list", _("Bulletins"), ("bulletin_",)),
     ("web:directive_list", _("Directives"), ("directive_", "clause_", "task_new")),
     ("web:organization_list", _("Organisations"), ("organization_",)),
     ("web:person_list", _("People"), ("person_",)),

@@ -2,18 +2,29 @@
 
 from django.urls import include, path
 
+from luoshi.indicators import views as indicators
 from luoshi.web.views import (
     audit,
     auth,
+    bulletins,
+    cockpit,
+    conveyance,
     directives,
+    drafting,
+    evaluation,
     health,
     home,
     ledger,
+    lookbacks,
     mywork,
     organizations,
     people,
+    rectification,
     search,
+    task_import,
 )
+from luoshi.web.views import inbox as notification_pages
+from luoshi.web.views import supervision as supervision_pages
 
 app_name = "web"
 urlpatterns = [
@@ -49,9 +60,89 @@ urlpatterns = [
     path("ledger/export.xlsx", ledger.ledger_export, name="ledger_export"),
     path("directives/", directives.directive_list, name="directive_list"),
     path("directives/new/", directives.directive_new, name="directive_new"),
+    path("directives/draft/", drafting.draft_new, name="draft_new"),
+    path("directives/drafts/<int:pk>/", drafting.draft_detail, name="draft_detail"),
+    path("directives/draft/keywords/", drafting.focus_keywords, name="focus_keywords"),
     path("directives/<int:pk>/", directives.directive_detail, name="directive_detail"),
     path("directives/<int:pk>/clauses/new/", directives.clause_new, name="clause_new"),
+    path("directives/<int:pk>/import-tasks/", task_import.task_import_page, name="task_import"),
     path("directives/<int:pk>/clauses/<int:cid>/tasks/new/", directives.task_new, name="task_new"),
     path("search/", search.search, name="search"),
     path("tasks/", include("luoshi.web.task_urls")),
+    # Supervision: urgings, the overview and the escalation rules (H1).
+    path("supervision/", supervision_pages.overview, name="supervision_overview"),
+    path("supervision/rules/", supervision_pages.escalation_rules, name="escalation_rules"),
+    path("supervision/tasks/<int:pk>/urge/", supervision_pages.urging_issue, name="urging_issue"),
+    path("supervision/urgings/<int:pk>/respond/", supervision_pages.urging_respond, name="urging_respond"),
+    path("supervision/urgings/<int:pk>/close/", supervision_pages.urging_close, name="urging_close"),
+    # Closing the loop: look-backs, closing criteria, rectification lists, conveyance records (H3).
+    path("lookbacks/", lookbacks.lookback_overview, name="lookback_overview"),
+    path("lookbacks/<int:pk>/record/", lookbacks.lookback_record, name="lookback_record"),
+    path("lookbacks/tasks/<int:pk>/schedule/", lookbacks.lookback_schedule, name="lookback_schedule"),
+    path("rectification/tasks/<int:pk>/tick/", lookbacks.closing_tick, name="closing_tick"),
+    path(
+        "rectification/tasks/<int:pk>/untick/<slug:criterion>/",
+        lookbacks.closing_untick,
+        name="closing_untick",
+    ),
+    path("directives/<int:pk>/rectification/", rectification.rectification_list, name="rectification_list"),
+    path(
+        "directives/<int:pk>/rectification.xlsx",
+        rectification.rectification_export,
+        name="rectification_export",
+    ),
+    path("directives/<int:pk>/problems/<int:cid>/", rectification.problem_edit, name="problem_edit"),
+    path("directives/<int:pk>/conveyance/", conveyance.conveyance_page, name="conveyance"),
+    # Notifications: the inbox, preferences, channels and deliveries (H2).
+    path("notifications/", notification_pages.notification_inbox, name="notification_inbox"),
+    path("notifications/read-all/", notification_pages.notification_read_all, name="notification_read_all"),
+    path("notifications/<int:pk>/read/", notification_pages.notification_read, name="notification_read"),
+    path(
+        "notifications/preferences/",
+        notification_pages.notification_preferences,
+        name="notification_preferences",
+    ),
+    path("notifications/channels/", notification_pages.channel_list, name="notification_channels"),
+    path("notifications/channels/new/", notification_pages.channel_new, name="notification_channel_new"),
+    path(
+        "notifications/channels/<int:pk>/edit/",
+        notification_pages.channel_edit,
+        name="notification_channel_edit",
+    ),
+    path(
+        "notifications/channels/<int:pk>/delete/",
+        notification_pages.channel_delete,
+        name="notification_channel_delete",
+    ),
+    path("notifications/deliveries/", notification_pages.delivery_list, name="notification_deliveries"),
+    path(
+        "notifications/deliveries/<int:pk>/retry/",
+        notification_pages.delivery_retry,
+        name="notification_delivery_retry",
+    ),
+    # The cockpit and indicators (H4).
+    path("cockpit/", cockpit.cockpit, name="cockpit"),
+    path("indicators/", indicators.indicator_list, name="indicator_list"),
+    path("indicators/new/", indicators.indicator_new, name="indicator_new"),
+    path("indicators/<int:pk>/", indicators.indicator_detail, name="indicator_detail"),
+    path("indicators/<int:pk>/targets/new/", indicators.target_new, name="indicator_target_new"),
+    path("indicators/<int:pk>/values/new/", indicators.value_new, name="indicator_value_new"),
+    path("indicators/<int:pk>/rectify/", indicators.rectify, name="indicator_rectify"),
+    path("indicators/link-task/<int:task_pk>/", indicators.task_link, name="indicator_task_link"),
+    # Evaluation and bulletins (H5).
+    path("evaluation/", evaluation.league, name="evaluation_league"),
+    path("evaluation/compute/", evaluation.compute, name="evaluation_compute"),
+    path("evaluation/<int:pk>/scores/<int:score_id>/", evaluation.score_detail, name="evaluation_score"),
+    path("evaluation/schemes/", evaluation.scheme_list, name="evaluation_schemes"),
+    path("evaluation/schemes/new/", evaluation.scheme_edit, name="evaluation_scheme_new"),
+    path("evaluation/schemes/<int:pk>/edit/", evaluation.scheme_edit, name="evaluation_scheme_edit"),
+    path("bulletins/", bulletins.bulletin_list, name="bulletin_list"),
+    path("bulletins/generate/", bulletins.bulletin_generate, name="bulletin_generate"),
+    path("bulletins/<int:pk>/", bulletins.bulletin_detail, name="bulletin_detail"),
+    path("bulletins/<int:pk>/issue/", bulletins.bulletin_issue, name="bulletin_issue"),
+    path(
+        "bulletins/<int:pk>/download/<str:file_format>/",
+        bulletins.bulletin_download,
+        name="bulletin_download",
+    ),
 ]

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from luoshi import access
 from luoshi.access.policy import can_view_audit
 from luoshi.core import workdays
-from luoshi.organizations.models import User
+from luoshi.organizations.models import Role, User
 from luoshi.web import selectors, tasklists
 from luoshi.web.views.organizations import import_allowed, people_manageable_units
 
 
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
+    # Leaders land on the cockpit (H4); ?stay=1 shows them this page.
+    if "stay" not in request.GET and any(s.role == Role.LEADER for s in access.scopes_of(user)):
+        return redirect("web:cockpit")
     units = selectors.visible_organizations(user)
     context = {
         "memberships": selectors.visible_memberships(user, user),  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 from luoshi.core import workdays
 from luoshi.directives.models import FocusArea
 from luoshi.directives.selectors import visible_directives
+from luoshi.tasks import importer
 from luoshi.web import exports, selectors, tasklists
 from luoshi.web.shortcuts import render_list
 from luoshi.web.tasklist_forms import LedgerFilterForm
@@ -91,10 +92,12 @@ def ledger_export(request: HttpRequest) -> FileResponse:
     _form, filters = _filters(request)
     tasks = tasklists.with_export_facts(tasklists.ledger_tasks(user=request.user, filters=filters))
     today = workdays.today()
-    workbook = exports.ledger_workbook(tasks)
+    # ?layout=tasklist: the columns governments circulate, which the task list import reads back.
+    tasklist = request.GET.get("layout") == "tasklist"
+    workbook = importer.tasklist_workbook(tasks) if tasklist else exports.ledger_workbook(tasks)
     return FileResponse(
         workbook,
         as_attachment=True,
-        filename=f"luoshi-ledger-{today.isoformat()}.xlsx",
+        filename=f"luoshi-{'tasklist' if tasklist else 'ledger'}-{today.isoformat()}.xlsx",
         content_type=exports.XLSX,
     )

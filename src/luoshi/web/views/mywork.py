@@ -8,12 +8,18 @@ from django.views.decorators.http import require_safe
 
 from luoshi.core import workdays
 from luoshi.web import tasklists
+from luoshi.web.views import lookbacks, supervision
 
 
 @require_safe
 def mywork(request: HttpRequest) -> HttpResponse:
     today = workdays.today()
     sections = tasklists.my_work(user=request.user, today=today)
+    # Urgings wait for an answer by a date, so they come first (H1).
+    sections.insert(0, supervision.mywork_section(request.user, today))  # type: ignore[arg-type]
+    # Look-backs due, for those who record them (H3).
+    if (due := lookbacks.mywork_section(request.user, today)) is not None:
+        sections.append(due)  # type: ignore[arg-type]
     context = {
         "sections": sections,
         "today": today,

@@ -22,6 +22,7 @@ from luoshi import access
 from luoshi.audit.selectors import events_for_object
 from luoshi.core import workdays
 from luoshi.evidence.models import EvidenceFile
+from luoshi.indicators.selectors import task_page_context as indicator_context
 from luoshi.organizations.models import Organization
 from luoshi.tasks import lights
 from luoshi.tasks.models import (
@@ -39,6 +40,8 @@ from luoshi.tasks.models import (
     TaskTransfer,
 )
 from luoshi.web.views import task_timeline
+from luoshi.web.views.lookbacks import task_section as closure_section
+from luoshi.web.views.supervision import task_section as urging_section
 from luoshi.web.views.task_forms import TaskForm
 from luoshi.web.views.task_specs import MILESTONE_DONE, SPECS, Situation, Spec
 
@@ -297,6 +300,9 @@ def page_context(
         "failure": failure,
         "done": done,
         "reports_count": len(reports),
+        **indicator_context(user, task),
+        "urging_section": urging_section(request, task, today),
+        "closure_section": closure_section(request, task, today),
     }
 
 

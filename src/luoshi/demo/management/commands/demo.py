@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from luoshi.core import scheduler
 from luoshi.core.errors import ValidationFailed
 from luoshi.core.management.commands._options import add_data_dir_argument, check_data_dir
 from luoshi.core.management.commands.serve import (
@@ -100,6 +101,9 @@ class Command(BaseCommand):
             )
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(_("Open %(url)s — Ctrl-C stops the demo.") % {"url": url}))
+        # No broker in the demo: a thread of this process delivers notifications and runs the sweep,
+        # starting once the server has forked its worker (see luoshi.core.scheduler).
+        scheduler.start_in_process(scheduler.standard_jobs(), start_delay=scheduler.DEMO_START_DELAY)
         # One worker process is plenty for the few people who try a demo on one computer.
         run_granian(host=host, port=port, workers=1, threads=DEFAULT_THREADS)
         self.stdout.write(_("The demo has stopped."))

@@ -1,0 +1,299 @@
+"""The leader's cockpit (领导驾驶舱): where a unit subtree stands, in a fixed number of queries.
+
+Every figure is an aggregate in SQL over the tasks whose lead unit lies in the subtree (one range scan on
+``lead_org_path``), grouped in the database; nothing loops over task rows in Python, so the page costs
+the same for a district of a hundred tasks and a province of a million. The counts match what the
+ledger lists for the same unit and filter, so every figure drills down to the ledger.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Substr, TruncWeek
+from django.utils.functional import Promise
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from luoshi import access
+from luoshi.core import trees
+from luoshi.core.errors import NotFound
+from luoshi.directives.models import Clause, Directive, FocusArea
+from luoshi.indicators import selectors
+from luoshi.organizations.models import Organization
+from luoshi.tasks.models import OPEN_STATUSES, Light, ProgressReport, Task, TaskStatus
+
+TREND_WEEKS = 12
+RED_LIST_LIMIT = 20
+LIGHT_ORDER = (Light.RED, Light.YELLOW, Light.BLUE, Light.GREEN, Light.CLOSED)
+OPEN = list(OPEN_STATUSES)
+
+
+@dataclass
+class Group:
+    """Counts for one slice (a focus area, a unit below): all tasks, closed, red, yellow, overdue."""
+
+    key: Any
+    label: str | Promise
+    total: int = 0
+    cancelled: int = 0
+    closed: int = 0
+    red: int = 0
+    yellow: int = 0
+    overdue: int = 0
+    ledger: str = ""
+
+    @property
+    def counted(self) -> int:
+        return self.total - self.cancelled
+
+    @property
+    def completion(self) -> float:
+        return round(100 * self.closed / self.counted, 1) if self.counted else 0.0
+
+
+@dataclass
+class Week:
+    start: date
+    closures: int = 0
+    reports: int = 0
+
+
+@dataclass
+class Dashboard:
+    org: Organization
+    today: date
+    totals: Group
+    by_light: list[tuple[str, int, str]]  # (light, count, ledger query)
+    by_status: list[tuple[str, Any, int, str]]  # (status, label, count, ledger query)
+    clauses: int
+    clauses_covered: int
+    by_focus_area: list[Group]
+    by_child: list[Group]
+    trend: list[Week]
+    red_list: list[Task]
+    indicators: list[selectors.Row]
+    league: list[Any] | None = None
+    ledger_overdue: str = ""
+    indicator_lights: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def coverage(self) -> float:
+        return round(100 * self.clauses_covered / self.clauses, 1) if self.clauses else 0.0
+
+    @property
+    def trend_max(self) -> int:
+        return max([1, *(max(w.closures, w.reports) for w in self.trend)])
+
+
+def ledger_query(org: Organization, **filters: Any) -> str:
+    return urlencode({"org": org.pk, **{k: v for k, v in filters.items() if v not in (None, "")}})
+
+
+def default_org(user: Any) -> Organization | None:
+    """Where the cockpit opens: the widest unit the user works in (the root for superusers)."""
+    if user.is_superuser:
+        return Organization.objects.filter(parent__isnull=True).order_by("sort_order", "pk").first()
+    scopes = sorted(access.scopes_of(user), key=lambda s: (len(s.path), s.path))
+    if not scopes:
+        return None
+    return Organization.objects.filter(path=scopes[0].path).first()
+
+
+def get_org(user: Any, pk: int | None) -> Organization:
+    """The unit asked for if the user may see it, else their default; ``NotFound`` if neither."""
+    if pk is not None:
+        org = access.visible(user, Organization.objects.filter(pk=pk)).first()
+    else:
+        org = default_org(user)
+    if org is None:
+        raise NotFound(_("Not found."))
+    return org
+
+
+def tasks_under(user: Any, org: Organization) -> QuerySet[Task]:
+    """Tasks led in the subtree as far as ``user`` may see them. When one of the user's scopes covers
+    the whole subtree every such task is visible, and the policy's extra conditions are left out."""
+    qs = Task.objects.filter(trees.subtree_q("lead_org_path", org.path))
+    covered = user.is_superuser or any(trees.is_within(org.path, s.path) for s in access.scopes_of(user))
+    return qs if covered else access.visible(user, qs)
+
+
+def _counts() -> dict[str, Any]:
+    return {
+        "total": Count("id"),
+        "cancelled": Count("id", filter=Q(status=TaskStatus.CANCELLED)),
+        "closed": Count("id", filter=Q(status=TaskStatus.CLOSED)),
+        "red": Count("id", filter=Q(status__in=OPEN, light=Light.RED)),
+        "yellow": Count("id", filter=Q(status__in=OPEN, light=Light.YELLOW)),
+    }
+
+
+def _group(key: Any, label: Any, row: dict[str, Any], ledger: str) -> Group:
+    return Group(
+        key=key,
+        label=label,
+        total=row["total"],
+        cancelled=row["cancelled"],
+        closed=row["closed"],
+        red=row["red"],
+        yellow=row["yellow"],
+        overdue=row["overdue"],
+        ledger=ledger,
+    )
+
+
+def _league() -> list[Any] | None:
+    """The evaluation's league table once that app exists; nothing until then."""
+    try:
+        module = importlib.import_module("luoshi.evaluation.selectors")
+    except ModuleNotFoundError as exc:
+        if exc.name not in {"luoshi.evaluation", "luoshi.evaluation.selectors"}:
+            raise
+        return None
+    league_table = getattr(module, "league_table", None)
+    return None if league_table is None else league_table
+
+
+def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
+    tasks = tasks_under(user, org)
+    overdue_q = Q(status__in=OPEN, due_on__lt=today)
+    yesterday = (today - timedelta(days=1)).isoformat()
+
+    # 1. Lights and states, with overdue and the totals folded in.
+    combos = list(
+        tasks.values("light", "status").annotate(n=Count("id"), late=Count("id", filter=overdue_q)).order_by()
+    )
+    light_counts: dict[str, int] = defaultdict(int)
+    status_counts: dict[str, int] = defaultdict(int)
+    for c in combos:
+        status_counts[c["status"]] += c["n"]
+        if c["status"] != TaskStatus.CANCELLED:
+            light_counts[c["light"]] += c["n"]
+    totals = Group(
+        key=org.pk,
+        label=org.name,
+        total=sum(status_counts.values()),
+        cancelled=status_counts[TaskStatus.CANCELLED],
+        closed=status_counts[TaskStatus.CLOSED],
+        red=sum(c["n"] for c in combos if c["light"] == Light.RED and c["status"] in OPEN_STATUSES),
+        yellow=sum(c["n"] for c in combos if c["light"] == Light.YELLOW and c["status"] in OPEN_STATUSES),
+        overdue=sum(c["late"] for c in combos),
+        ledger=ledger_query(org),
+    )
+    by_light = [(str(light), light_counts[light], ledger_query(org, light=light)) for light in LIGHT_ORDER]
+    by_status = [
+        (value, label, status_counts[value], ledger_query(org, status=value))
+        for value, label in TaskStatus.choices
+    ]
+
+    # 2. By focus area.
+    areas = {a.pk: a for a in FocusArea.objects.all()}
+    by_focus_area = []
+    for row in (
+        tasks.values("focus_area_id").annotate(**_counts(), overdue=Count("id", filter=overdue_q)).order_by()
+    ):
+        area = areas.get(row["focus_area_id"])
+        label = area.name if area else _("No focus area")
+        ledger = ledger_query(org, focus_area=area.pk) if area else ""
+        by_focus_area.append(_group(row["focus_area_id"], label, row, ledger))
+    by_focus_area.sort(
+        key=lambda g: (g.key is None, getattr(areas.get(g.key), "sort_order", 0), str(g.label))
+    )
+
+    # 3. By the units directly below: the first path segment after the unit's own.
+    prefix_length = len(org.path) + trees.SEGMENT
+    children = {c.path: c for c in Organization.objects.filter(parent=org).order_by("sort_order", "path")}
+    per_child = {
+        row["branch"]: row
+        for row in tasks.annotate(branch=Substr("lead_org_path", 1, prefix_length))
+        .values("branch")
+        .annotate(**_counts(), overdue=Count("id", filter=overdue_q))
+        .order_by()
+    }
+    by_child = []
+    own = per_child.get(org.path)
+    if own:
+        by_child.append(_group(org.pk, _("%(unit)s itself") % {"unit": org.display_name}, own, ""))
+    for path, child in children.items():
+        child_row = per_child.get(path)
+        if child_row:
+            by_child.append(_group(child.pk, child.display_name, child_row, ledger_query(child)))
+
+    # 4. Clause coverage: clauses of the directives issued in the subtree or carried out in it.
+    live = Task.objects.filter(clause=OuterRef("pk")).exclude(status=TaskStatus.CANCELLED)
+    reaching = Task.objects.filter(trees.subtree_q("lead_org_path", org.path), directive=OuterRef("pk"))
+    directives = Directive.objects.filter(
+        trees.subtree_q("issuing_org__path", org.path) | Q(Exists(reaching))
+    )
+    coverage = Clause.objects.filter(directive__in=directives.values("pk")).aggregate(
+        total=Count("id"), covered=Count("id", filter=Q(Exists(live)))
+    )
+
+    # 5. The trend: closures and progress reports per week.
+    since = today - timedelta(days=today.weekday()) - timedelta(weeks=TREND_WEEKS - 1)
+    weeks = {since + timedelta(weeks=i): Week(since + timedelta(weeks=i)) for i in range(TREND_WEEKS)}
+    for row in (
+        tasks.filter(closed_on__gte=since, status=TaskStatus.CLOSED)
+        .annotate(week=TruncWeek("closed_on"))
+        .values("week")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        week = row["week"].date() if hasattr(row["week"], "date") else row["week"]
+        if week in weeks:
+            weeks[week].closures = row["n"]
+    for row in (
+        ProgressReport.objects.filter(task__in=tasks.values("pk"), reported_on__gte=since)
+        .annotate(week=TruncWeek("reported_on"))
+        .values("week")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        week = row["week"].date() if hasattr(row["week"], "date") else row["week"]
+        if week in weeks:
+            weeks[week].reports = row["n"]
+
+    # 6. The red list with its owners.
+    red_list = list(
+        tasks.filter(status__in=OPEN, light=Light.RED)
+        .select_related("lead_org", "handler", "responsible_leader")
+        .order_by("due_on", "path")[:RED_LIST_LIMIT]
+    )
+
+    # 7. Indicator lights for the unit itself.
+    indicators = list(selectors.visible_indicators(user).filter(is_active=True))
+    rows = [r for r in selectors.standings(indicators, [org], today=today) if r.target is not None]
+
+    league_table = _league()
+    return Dashboard(
+        org=org,
+        today=today,
+        totals=totals,
+        by_light=by_light,
+        by_status=by_status,
+        clauses=coverage["total"],
+        clauses_covered=coverage["covered"],
+        by_focus_area=by_focus_area,
+        by_child=by_child,
+        trend=list(weeks.values()),
+        red_list=red_list,
+        indicators=rows,
+        indicator_lights=selectors.light_counts(rows),
+        league=_league_rows(league_table, user, org, today) if league_table is not None else None,
+        ledger_overdue=ledger_query(org, status="open", due_to=yesterday),
+    )
+
+
+def _league_rows(league_table: Any, user: Any, org: Organization, today: date) -> list[Any] | None:
+    """The units directly below ``org`` ranked for the current quarter (``YYYY-Qn``), as far as ``user``
+    may see them, from the stored evaluation (computed by the evaluation page, the command line or the
+    scheduler): scoring a whole subtree on every cockpit request would make the cockpit slow."""
+    period = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    rows = league_table(period, parent=org, user=user, stored_only=True)
+    return list(rows) if rows else None
