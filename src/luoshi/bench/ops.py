@@ -415,7 +415,7 @@ def _floor_dashboard(org: Organization, today: date) -> None:
 def o3_dashboard(ctx: Context) -> list[Case]:
     """The subtree dashboard at province, city, district and township level."""
     if not _routed("/api/v1/dashboard"):
-        raise NotAvailable("GET /api/v1/dashboard (cockpit, helper H4) is not routed in this build")
+        raise NotAvailable("GET /api/v1/dashboard is not routed in this build")
     client = ctx.client(ctx.overseer)
     cases = []
     for label, org in ctx.levels:
@@ -460,7 +460,7 @@ def o4_ranking(ctx: Context) -> list[Case]:
         try:
             importlib.import_module("luoshi.evaluation.selectors")
         except ModuleNotFoundError:
-            raise NotAvailable("luoshi.evaluation (helper H5) is not in this build") from None
+            raise NotAvailable("luoshi.evaluation is not in this build") from None
         raise NotAvailable("luoshi.evaluation is present but GET /api/v1/rankings is not routed yet")
     case = Case(op="O4", name=f"ranking of all units, {period}", target="≤ 50 ms")
     _repeat(case, ctx.repeat, lambda: _get(client, url, case), _floor_ranking)
@@ -551,7 +551,7 @@ def o6_sweep(ctx: Context) -> list[Case]:
     try:
         services = importlib.import_module("luoshi.supervision.services")
     except ModuleNotFoundError:
-        raise NotAvailable("luoshi.supervision (helper H1) is not in this build") from None
+        raise NotAvailable("luoshi.supervision is not in this build") from None
     sweep = getattr(services, "sweep", None)
     if sweep is None:
         raise NotAvailable("luoshi.supervision.services.sweep is not written yet")
@@ -576,7 +576,7 @@ def _import_function() -> Callable[..., Any]:
     try:
         importer = importlib.import_module("luoshi.tasks.importer")
     except ModuleNotFoundError:
-        raise NotAvailable("luoshi.tasks.importer (helper H6) is not in this build") from None
+        raise NotAvailable("luoshi.tasks.importer is not in this build") from None
     function = getattr(importer, "task_import", None)
     if not callable(function) or not hasattr(importer, "COLUMNS"):
         raise NotAvailable("luoshi.tasks.importer has no task_import(*, actor, directive, file) yet")

@@ -67,15 +67,15 @@ INSTALLED_APPS = [
     "luoshi.indicators",
     "luoshi.lookbacks",
     "luoshi.supervision",
-    # H5: evaluation (scores, league tables) and reports (bulletins).
+    # Evaluation (scores, league tables) and reports (bulletins).
     "luoshi.evaluation",
     "luoshi.reports",
-    # H6: drafting help (clauses proposed from a directive's text).
+    # Drafting help (clauses proposed from a directive's text).
     "luoshi.drafting",
     "luoshi.api",
     "luoshi.web",
     "luoshi.demo",
-    # H7: the benchmark command (`luoshi bench`); no models.
+    # The benchmark command (`luoshi bench`); no models.
     "luoshi.bench",
 ]
 
@@ -252,21 +252,21 @@ LUOSHI_TASKS = {
     "monthly_report_day": env_int("LUOSHI_MONTHLY_REPORT_DAY", 5),
     "quarterly_report_day": env_int("LUOSHI_QUARTERLY_REPORT_DAY", 5),
 }
-# --- Indicators (H4, luoshi.indicators) -----------------------------------------------------------
+# --- Indicators (luoshi.indicators) -----------------------------------------------------------
 # Barometer tolerances, per cent: red (level 1) when the value is worse than the baseline by more than
 # worsened_tolerance; yellow (level 2) when behind the schedule to the target by more than behind_tolerance.
 LUOSHI_INDICATORS = {
     "behind_tolerance": env_int("LUOSHI_INDICATOR_BEHIND_TOLERANCE", 2),
     "worsened_tolerance": env_int("LUOSHI_INDICATOR_WORSENED_TOLERANCE", 0),
 }
-# --- Look-backs (H3, luoshi.lookbacks) ----------------------------------------------------------
+# --- Look-backs (luoshi.lookbacks) ----------------------------------------------------------
 # Closed rectifications get a look-back this many working days after closing (0: none by rule); other
 # closed tasks only by hand or by a random sample (sample_percent of each unit's closed tasks).
 LUOSHI_LOOKBACKS = {
     "working_days_after_closing": env_int("LUOSHI_LOOKBACK_WORKING_DAYS", 60),
     "sample_percent": env_int("LUOSHI_LOOKBACK_SAMPLE_PERCENT", 10),
 }
-# --- Supervision (H1, luoshi.supervision): the daily sweep ----------------------------------------
+# --- Supervision (luoshi.supervision): the daily sweep ----------------------------------------
 # Reports are announced this many working days before they fall due; completion requests wait at most
 # review_working_days for their verification before the deciders are reminded.
 LUOSHI_SUPERVISION = {
@@ -341,7 +341,7 @@ LUOSHI_PAGE_SIZE = env_int("LUOSHI_PAGE_SIZE", 50)
 # Days an API token works after it is issued; 0 means until revoked.
 LUOSHI_API_TOKEN_DAYS = env_int("LUOSHI_API_TOKEN_DAYS", 30)
 LUOSHI_IMPORT_MAX_ROWS = env_int("LUOSHI_IMPORT_MAX_ROWS", 20000)
-# Drafting help (H6): the longest text analysed, the time one analysis may take (seconds), the largest
+# Drafting help: the longest text analysed, the time one analysis may take (seconds), the largest
 # .docx/.txt upload. Larger input is refused with a message rather than tying up a worker.
 LUOSHI_DRAFTING_MAX_CHARS = env_int("LUOSHI_DRAFTING_MAX_CHARS", 200_000)
 LUOSHI_DRAFTING_TIME_LIMIT = env_int("LUOSHI_DRAFTING_TIME_LIMIT", 10)

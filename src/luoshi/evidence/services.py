@@ -88,6 +88,25 @@ def evidence_attach(
     if not uploads:
         return []
     _check_target(actor, task, report, completion_request)
+    return evidence_store(
+        actor=actor, task=task, files=uploads, report=report, completion_request=completion_request
+    )
+
+
+def evidence_store(
+    *,
+    actor: User,
+    task: Task,
+    files: Iterable[File],
+    report: ProgressReport | None = None,
+    completion_request: CompletionRequest | None = None,
+) -> list[EvidenceFile]:
+    """The file checks (count, size, type by content) and the storage of ``evidence_attach``, without its
+    checks of who may attach and whether the task is open: for callers that decided those themselves
+    (a look-back keeps evidence of closed work). Nothing is stored unless every file passes."""
+    uploads = list(files)
+    if not uploads:
+        return []
     limit = settings.LUOSHI_EVIDENCE_MAX_FILES
     if len(uploads) > limit:
         message = ngettext(

@@ -22,14 +22,12 @@ from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from luoshi import access
 from luoshi.audit import services as audit
 from luoshi.core import workdays
 from luoshi.core.errors import Conflict, NotAllowed, ValidationFailed
 from luoshi.core.validation import check_version, invalid
-from luoshi.evidence import filetypes
 from luoshi.evidence import services as evidence_services
 from luoshi.evidence.models import EvidenceFile
 from luoshi.lookbacks.models import LookBack, LookBackOrigin, LookBackOutcome
@@ -375,28 +373,4 @@ def attach_evidence(*, actor: User, task: Task, files: Iterable[File]) -> list[E
     content) and stores through the same path (durable write, rows in the caller's transaction, files
     removed if it rolls back) without those two conditions. The caller has checked the actor.
     """
-    uploads = list(files)
-    limit = settings.LUOSHI_EVIDENCE_MAX_FILES
-    if len(uploads) > limit:
-        message = ngettext(
-            "At most %(limit)d file can be attached at once; %(count)d were chosen.",
-            "At most %(limit)d files can be attached at once; %(count)d were chosen.",
-            limit,
-        ) % {"limit": limit, "count": len(uploads)}
-        raise ValidationFailed(message, fields={"files": [message]})
-    checked, refusals = [], []
-    for upload in uploads:
-        try:
-            checked.append(evidence_services._inspect(upload))
-        except filetypes.Refused as refusal:
-            refusals.append(refusal.message)
-    if refusals:
-        message = (
-            refusals[0]
-            if len(refusals) == 1
-            else _("Nothing was saved: %(count)d of the files cannot be accepted.") % {"count": len(refusals)}
-        )
-        raise ValidationFailed(message, fields={"files": refusals})
-    return evidence_services._store(
-        actor=actor, task=task, checked=checked, report=None, completion_request=None
-    )
+    return evidence_services.evidence_store(actor=actor, task=task, files=files)

@@ -73,7 +73,12 @@ def _validate(task: Task) -> None:
     if task.start_on and task.due_on and task.start_on > task.due_on:
         raise _invalid({"due_on": [_("The due date cannot be before the start date.")]})
     try:
-        task.full_clean(exclude=[*UNCHECKED_FIELDS, *_related_fields()], validate_unique=False)
+        # The table's check constraints are not run here: each costs a query, and the ones a person can
+        # break (due after start, weight at least 1) are checked above and by the fields' validators;
+        # the others guard values the services compute. The database still enforces them all.
+        task.full_clean(
+            exclude=[*UNCHECKED_FIELDS, *_related_fields()], validate_unique=False, validate_constraints=False
+        )
     except ValidationError as exc:
         raise _invalid(exc.message_dict) from exc
 

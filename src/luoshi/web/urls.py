@@ -69,13 +69,13 @@ urlpatterns = [
     path("directives/<int:pk>/clauses/<int:cid>/tasks/new/", directives.task_new, name="task_new"),
     path("search/", search.search, name="search"),
     path("tasks/", include("luoshi.web.task_urls")),
-    # Supervision: urgings, the overview and the escalation rules (H1).
+    # Supervision: urgings, the overview and the escalation rules.
     path("supervision/", supervision_pages.overview, name="supervision_overview"),
     path("supervision/rules/", supervision_pages.escalation_rules, name="escalation_rules"),
     path("supervision/tasks/<int:pk>/urge/", supervision_pages.urging_issue, name="urging_issue"),
     path("supervision/urgings/<int:pk>/respond/", supervision_pages.urging_respond, name="urging_respond"),
     path("supervision/urgings/<int:pk>/close/", supervision_pages.urging_close, name="urging_close"),
-    # Closing the loop: look-backs, closing criteria, rectification lists, conveyance records (H3).
+    # Closing the loop: look-backs, closing criteria, rectification lists, conveyance records.
     path("lookbacks/", lookbacks.lookback_overview, name="lookback_overview"),
     path("lookbacks/<int:pk>/record/", lookbacks.lookback_record, name="lookback_record"),
     path("lookbacks/tasks/<int:pk>/schedule/", lookbacks.lookback_schedule, name="lookback_schedule"),
@@ -93,7 +93,7 @@ urlpatterns = [
     ),
     path("directives/<int:pk>/problems/<int:cid>/", rectification.problem_edit, name="problem_edit"),
     path("directives/<int:pk>/conveyance/", conveyance.conveyance_page, name="conveyance"),
-    # Notifications: the inbox, preferences, channels and deliveries (H2).
+    # Notifications: the inbox, preferences, channels and deliveries.
     path("notifications/", notification_pages.notification_inbox, name="notification_inbox"),
     path("notifications/read-all/", notification_pages.notification_read_all, name="notification_read_all"),
     path("notifications/<int:pk>/read/", notification_pages.notification_read, name="notification_read"),
@@ -120,7 +120,7 @@ urlpatterns = [
         notification_pages.delivery_retry,
         name="notification_delivery_retry",
     ),
-    # The cockpit and indicators (H4).
+    # The cockpit and indicators.
     path("cockpit/", cockpit.cockpit, name="cockpit"),
     path("indicators/", indicators.indicator_list, name="indicator_list"),
     path("indicators/new/", indicators.indicator_new, name="indicator_new"),
@@ -129,7 +129,7 @@ urlpatterns = [
     path("indicators/<int:pk>/values/new/", indicators.value_new, name="indicator_value_new"),
     path("indicators/<int:pk>/rectify/", indicators.rectify, name="indicator_rectify"),
     path("indicators/link-task/<int:task_pk>/", indicators.task_link, name="indicator_task_link"),
-    # Evaluation and bulletins (H5).
+    # Evaluation and bulletins.
     path("evaluation/", evaluation.league, name="evaluation_league"),
     path("evaluation/compute/", evaluation.compute, name="evaluation_compute"),
     path("evaluation/<int:pk>/scores/<int:score_id>/", evaluation.score_detail, name="evaluation_score"),

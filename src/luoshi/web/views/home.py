@@ -15,7 +15,7 @@ from luoshi.web.views.organizations import import_allowed, people_manageable_uni
 
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    # Leaders land on the cockpit (H4); ?stay=1 shows them this page.
+    # Leaders land on the cockpit; ?stay=1 shows them this page.
     if "stay" not in request.GET and any(s.role == Role.LEADER for s in access.scopes_of(user)):
         return redirect("web:cockpit")
     units = selectors.visible_organizations(user)

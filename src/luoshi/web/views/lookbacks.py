@@ -34,6 +34,7 @@ from luoshi.tasks import closing
 from luoshi.tasks.models import ClosingCheck, ClosingCriterion, Task, TaskStatus
 from luoshi.tasks.rules import Party, is_party
 from luoshi.web.forms import EMPTY_CHOICE_LABEL, apply_errors
+from luoshi.web.views import task_sections
 from luoshi.web.views.task_forms import DateInput, EvidenceField
 
 # --- forms ----------------------------------------------------------------------------------------
@@ -196,44 +197,16 @@ def task_section(request: HttpRequest, task: Task, today: date) -> ClosureSectio
     return section
 
 
-def load_task(user: Any, pk: int) -> Task | None:
-    # The task page imports this module for its section, so its helpers are imported late.
-    from luoshi.web.views.task_page import load_task as load
-
-    return load(user, pk)
-
-
-def render_page(request: HttpRequest, task: Task, **kwargs: Any) -> HttpResponse:
-    from luoshi.web.views.task_page import render_page as render_task_page
-
-    return render_task_page(request, task, **kwargs)
-
-
-def _task_or_404(request: HttpRequest, pk: int) -> Task:
-    task = load_task(request.user, pk)
-    if task is None:
-        raise Http404
-    return task
-
-
-def _done(request: HttpRequest, task_pk: int, text: str) -> HttpResponse:
-    fresh = load_task(request.user, task_pk)
-    if fresh is None:
-        raise Http404
-    if getattr(request, "htmx", None):
-        return render_page(request, fresh, done=text)
-    messages.success(request, text)
-    return redirect("web:task_detail", pk=task_pk)
+_task_or_404 = task_sections.task_or_404
+_done = task_sections.done
 
 
 def _again(
     request: HttpRequest, task: Task, kind: str, lookback_id: int | None, form: forms.Form, status: int
 ) -> HttpResponse:
-    setattr(request, FAILED, (kind, lookback_id, form))
-    fresh = load_task(request.user, task.pk)
-    if fresh is None:
-        raise Http404
-    return render_page(request, fresh, status=status)
+    return task_sections.again(
+        request, task, failed_attribute=FAILED, kind=kind, item_id=lookback_id, form=form, status=status
+    )
 
 
 @require_POST
