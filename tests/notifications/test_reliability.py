@@ -263,6 +263,11 @@ def test_killed_worker_restarts_and_every_committed_notification_arrives_once_pe
 
     worker.start()
     wait_for(lambda: set(sink.keys()) >= expected, "every committed notification at the sink")
+    # The sink answers before the worker records the answer: wait for the record, then stop.
+    wait_for(
+        lambda: {status for (status,) in world.rows("SELECT status FROM notifications_delivery")} == {"sent"},
+        "every delivery recorded as sent",
+    )
     worker.kill()
     keys = sink.keys()
     assert set(keys) == expected
@@ -297,9 +302,13 @@ def test_a_sink_answering_500_is_retried_with_backoff_then_marked_failed(
     world.produce(committed=1, rolled_back=0, label="refused")
     worker = worker_factory(redis.url)
     worker.start()
+    # The worker records the delivery, then settles its notification at the end of the round.
     wait_for(
-        lambda: world.rows("SELECT status FROM notifications_delivery") == [("failed",)],
-        "the delivery to be marked failed",
+        lambda: (
+            world.rows("SELECT status FROM notifications_delivery") == [("failed",)]
+            and world.rows("SELECT status FROM notifications_notification") == [("failed",)]
+        ),
+        "the delivery and its notification to be marked failed",
     )
     [(attempts, error)] = world.rows("SELECT attempts, last_error FROM notifications_delivery")
     assert attempts == 3
