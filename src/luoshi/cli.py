@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "audit": "Verify the hash chain of the audit trail, or sign a checkpoint of it.",
     "evidence": "Find evidence files without rows (orphans), or rows without their files.",
     "search": "Rebuild the search index of titles, clauses and reports (after a restore or an upgrade).",
+    "summaries": "Check the cockpit's summary tables against the tasks and reports, or rebuild them.",
     "rollup": "Check the stored progress and lights of every task against a recomputation, or repair them.",
     "sweep": "Run the supervision sweep now: lights, reminders, the escalation ladder (idempotent).",
     "worker": "Run the background worker with its scheduler: notification delivery and the daily sweep.",

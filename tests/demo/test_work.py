@@ -234,3 +234,27 @@ def test_the_evidence_files_are_valid():
     assert pdf.rstrip().endswith(b"%%EOF")
     offset = int(pdf.rsplit(b"startxref", 1)[1].split()[0])
     assert pdf[offset : offset + 4] == b"xref"
+
+
+def test_the_cockpit_summaries_match_the_tasks(work):
+    """Every write of the demo's history went through the triggers; the cockpit sums the same figures
+    from the summaries as from the task rows, at the root and at every unit below it."""
+    from datetime import timedelta
+
+    from luoshi.core import trees
+    from luoshi.indicators import cockpit
+    from luoshi.organizations.models import Organization
+    from luoshi.summaries import triggers
+
+    assert not any(triggers.differences().values())
+    since = TODAY - timedelta(weeks=12)
+    root = Organization.objects.get(parent__isnull=True)
+    for org in [root, *Organization.objects.filter(parent=root)]:
+        tasks = Task.objects.filter(trees.subtree_q("lead_org_path", org.path))
+        live = cockpit.live_counts(tasks, org, TODAY, since)
+        summed = cockpit.summary_counts(org, TODAY, since)
+        assert sum(c["late"] for c in summed.combos) == sum(c["late"] for c in live.combos), org.name
+        assert {k: v["total"] for k, v in summed.by_branch.items() if v["total"]} == {
+            k: v["total"] for k, v in live.by_branch.items()
+        }, org.name
+        assert {k: v for k, v in summed.closures.items() if v} == live.closures, org.name

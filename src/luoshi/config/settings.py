@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "luoshi.directives",
     "luoshi.tasks",
     "luoshi.search",
+    # Summary tables of tasks and reports kept by triggers, read by the cockpit.
+    "luoshi.summaries",
     "luoshi.evidence",
     "luoshi.notifications",
     "luoshi.indicators",

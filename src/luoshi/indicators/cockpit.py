@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncWeek
 from django.utils.functional import Promise
 from django.utils.http import urlencode
@@ -26,10 +26,13 @@ from luoshi.core.errors import NotFound
 from luoshi.directives.models import Clause, Directive, FocusArea
 from luoshi.indicators import selectors
 from luoshi.organizations.models import Organization
+from luoshi.summaries.models import OpenDueTally, TaskTally, WeeklyKind, WeeklyTally
 from luoshi.tasks.models import OPEN_STATUSES, Light, ProgressReport, Task, TaskStatus
 
 TREND_WEEKS = 12
 RED_LIST_LIMIT = 20
+# Above this many red tasks in a subtree, the red list walks the due-date index (see _red_tasks).
+RED_SCAN_THRESHOLD = 2000
 LIGHT_ORDER = (Light.RED, Light.YELLOW, Light.BLUE, Light.GREEN, Light.CLOSED)
 OPEN = list(OPEN_STATUSES)
 
@@ -120,8 +123,7 @@ def tasks_under(user: Any, org: Organization) -> QuerySet[Task]:
     """Tasks led in the subtree as far as ``user`` may see them. When one of the user's scopes covers
     the whole subtree every such task is visible, and the policy's extra conditions are left out."""
     qs = Task.objects.filter(trees.subtree_q("lead_org_path", org.path))
-    covered = user.is_superuser or any(trees.is_within(org.path, s.path) for s in access.scopes_of(user))
-    return qs if covered else access.visible(user, qs)
+    return qs if covers_subtree(user, org) else access.visible(user, qs)
 
 
 def _counts() -> dict[str, Any]:
@@ -160,15 +162,168 @@ def _league() -> list[Any] | None:
     return None if league_table is None else league_table
 
 
-def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
-    tasks = tasks_under(user, org)
+def covers_subtree(user: Any, org: Organization) -> bool:
+    """True when one of the user's scopes covers the whole subtree, so every task in it is visible."""
+    return bool(user.is_superuser or any(trees.is_within(org.path, s.path) for s in access.scopes_of(user)))
+
+
+@dataclass
+class Counts:
+    """The figures of sections 1–3 and the weekly trend, from the task rows or from the summaries."""
+
+    combos: list[dict[str, Any]]  # light, status, n, late
+    by_focus_area: list[dict[str, Any]]  # focus_area_id + _counts() + overdue
+    by_branch: dict[str, dict[str, Any]]  # first path segment below the unit → _counts() + overdue
+    closures: dict[date, int]
+    reports: dict[date, int]
+
+
+def _week_start(value: Any) -> date:
+    return value.date() if hasattr(value, "date") else value
+
+
+def live_counts(tasks: QuerySet[Task], org: Organization, today: date, since: date) -> Counts:
+    """Counted from the task rows the user may see: used when the user sees only part of the subtree."""
     overdue_q = Q(status__in=OPEN, due_on__lt=today)
+    prefix_length = len(org.path) + trees.SEGMENT
+    closures = {
+        _week_start(row["week"]): row["n"]
+        for row in tasks.filter(closed_on__gte=since, status=TaskStatus.CLOSED)
+        .annotate(week=TruncWeek("closed_on"))
+        .values("week")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    reports = {
+        _week_start(row["week"]): row["n"]
+        for row in ProgressReport.objects.filter(task__in=tasks.values("pk"), reported_on__gte=since)
+        .annotate(week=TruncWeek("reported_on"))
+        .values("week")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    return Counts(
+        combos=list(
+            tasks.values("light", "status")
+            .annotate(n=Count("id"), late=Count("id", filter=overdue_q))
+            .order_by()
+        ),
+        by_focus_area=list(
+            tasks.values("focus_area_id")
+            .annotate(**_counts(), overdue=Count("id", filter=overdue_q))
+            .order_by()
+        ),
+        by_branch={
+            row["branch"]: row
+            for row in tasks.annotate(branch=Substr("lead_org_path", 1, prefix_length))
+            .values("branch")
+            .annotate(**_counts(), overdue=Count("id", filter=overdue_q))
+            .order_by()
+        },
+        closures=closures,
+        reports=reports,
+    )
+
+
+def _tally_counts() -> dict[str, Any]:
+    return {
+        "total": Sum("n"),
+        "cancelled": Sum("n", filter=Q(status=TaskStatus.CANCELLED)),
+        "closed": Sum("n", filter=Q(status=TaskStatus.CLOSED)),
+        "red": Sum("n", filter=Q(status__in=OPEN, light=Light.RED)),
+        "yellow": Sum("n", filter=Q(status__in=OPEN, light=Light.YELLOW)),
+    }
+
+
+def summary_counts(org: Organization, today: date, since: date) -> Counts:
+    """The same figures summed from the summary tables (``luoshi.summaries``): a few rows per unit
+    instead of every task, so the cost no longer grows with the number of tasks in the subtree.
+
+    Reports count by the unit that filed them; the live count goes by the task's lead unit. The two
+    differ only for a report filed by a unit outside the subtree on a task led inside it."""
+    in_subtree = trees.subtree_q("org__path", org.path)
+    prefix_length = len(org.path) + trees.SEGMENT
+    tallies = TaskTally.objects.filter(in_subtree)
+    due = OpenDueTally.objects.filter(in_subtree, due_on__lt=today)
+    overdue_by_area = dict(due.values_list("focus_area").annotate(n=Sum("n")).order_by())
+    overdue_by_branch = dict(
+        due.annotate(branch=Substr("org__path", 1, prefix_length))
+        .values_list("branch")
+        .annotate(n=Sum("n"))
+        .order_by()
+    )
+    weekly: dict[str, dict[date, int]] = {WeeklyKind.CLOSURE: {}, WeeklyKind.REPORT: {}}
+    for kind, week, n in (
+        WeeklyTally.objects.filter(in_subtree, week__gte=since)
+        .values_list("kind", "week")
+        .annotate(n=Sum("n"))
+        .order_by()
+    ):
+        weekly[kind][week] = n or 0
+    combos = [
+        {"light": light, "status": status, "n": n or 0, "late": 0}
+        for light, status, n in tallies.values_list("light", "status").annotate(n=Sum("n")).order_by()
+    ]
+    # Overdue tasks are open ones; the totals need only their number, not their light.
+    late_total = sum(overdue_by_area.values())
+    if late_total:
+        combos.append({"light": Light.NONE, "status": TaskStatus.DRAFT, "n": 0, "late": late_total})
+    by_focus_area = []
+    for row in tallies.values("focus_area").annotate(**_tally_counts()).order_by():
+        key = row.pop("focus_area")
+        by_focus_area.append(
+            {
+                "focus_area_id": key or None,
+                **{k: v or 0 for k, v in row.items()},
+                "overdue": overdue_by_area.get(key, 0),
+            }
+        )
+    by_branch = {}
+    for row in (
+        tallies.annotate(branch=Substr("org__path", 1, prefix_length))
+        .values("branch")
+        .annotate(**_tally_counts())
+        .order_by()
+    ):
+        branch = row.pop("branch")
+        by_branch[branch] = {
+            **{k: v or 0 for k, v in row.items()},
+            "overdue": overdue_by_branch.get(branch, 0),
+        }
+    return Counts(
+        combos=combos,
+        by_focus_area=by_focus_area,
+        by_branch=by_branch,
+        closures=weekly[WeeklyKind.CLOSURE],
+        reports=weekly[WeeklyKind.REPORT],
+    )
+
+
+def _red_tasks(tasks: QuerySet[Task], org: Organization, *, many: bool) -> QuerySet[Task]:
+    """The open red tasks of the subtree, written for the faster of two access paths.
+
+    With few red tasks, the index on (light, lead unit path) finds them all and they are sorted. With
+    many (a city or province root), walking the index on (light, due date, path) in order and stopping at
+    the twentieth task of the subtree is faster; SQLite's planner cannot tell the two cases apart, so
+    the subtree test is written as an expression the path index cannot serve. The counts already known
+    from the summaries decide."""
+    red = Q(status__in=OPEN, light=Light.RED)
+    if not many:
+        return tasks.filter(red)
+    return Task.objects.annotate(branch=Substr("lead_org_path", 1, len(org.path))).filter(
+        red, branch=org.path
+    )
+
+
+def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
+    covered = covers_subtree(user, org)
+    tasks = tasks_under(user, org)
     yesterday = (today - timedelta(days=1)).isoformat()
+    since = today - timedelta(days=today.weekday()) - timedelta(weeks=TREND_WEEKS - 1)
+    counts = summary_counts(org, today, since) if covered else live_counts(tasks, org, today, since)
 
     # 1. Lights and states, with overdue and the totals folded in.
-    combos = list(
-        tasks.values("light", "status").annotate(n=Count("id"), late=Count("id", filter=overdue_q)).order_by()
-    )
+    combos = counts.combos
     light_counts: dict[str, int] = defaultdict(int)
     status_counts: dict[str, int] = defaultdict(int)
     for c in combos:
@@ -195,9 +350,9 @@ def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
     # 2. By focus area.
     areas = {a.pk: a for a in FocusArea.objects.all()}
     by_focus_area = []
-    for row in (
-        tasks.values("focus_area_id").annotate(**_counts(), overdue=Count("id", filter=overdue_q)).order_by()
-    ):
+    for row in counts.by_focus_area:
+        if not row["total"]:
+            continue
         area = areas.get(row["focus_area_id"])
         label = area.name if area else _("No focus area")
         ledger = ledger_query(org, focus_area=area.pk) if area else ""
@@ -207,22 +362,15 @@ def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
     )
 
     # 3. By the units directly below: the first path segment after the unit's own.
-    prefix_length = len(org.path) + trees.SEGMENT
     children = {c.path: c for c in Organization.objects.filter(parent=org).order_by("sort_order", "path")}
-    per_child = {
-        row["branch"]: row
-        for row in tasks.annotate(branch=Substr("lead_org_path", 1, prefix_length))
-        .values("branch")
-        .annotate(**_counts(), overdue=Count("id", filter=overdue_q))
-        .order_by()
-    }
+    per_child = counts.by_branch
     by_child = []
     own = per_child.get(org.path)
-    if own:
+    if own and own["total"]:
         by_child.append(_group(org.pk, _("%(unit)s itself") % {"unit": org.display_name}, own, ""))
     for path, child in children.items():
         child_row = per_child.get(path)
-        if child_row:
+        if child_row and child_row["total"]:
             by_child.append(_group(child.pk, child.display_name, child_row, ledger_query(child)))
 
     # 4. Clause coverage: clauses of the directives issued in the subtree or carried out in it.
@@ -236,32 +384,17 @@ def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
     )
 
     # 5. The trend: closures and progress reports per week.
-    since = today - timedelta(days=today.weekday()) - timedelta(weeks=TREND_WEEKS - 1)
     weeks = {since + timedelta(weeks=i): Week(since + timedelta(weeks=i)) for i in range(TREND_WEEKS)}
-    for row in (
-        tasks.filter(closed_on__gte=since, status=TaskStatus.CLOSED)
-        .annotate(week=TruncWeek("closed_on"))
-        .values("week")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        week = row["week"].date() if hasattr(row["week"], "date") else row["week"]
+    for week, n in counts.closures.items():
         if week in weeks:
-            weeks[week].closures = row["n"]
-    for row in (
-        ProgressReport.objects.filter(task__in=tasks.values("pk"), reported_on__gte=since)
-        .annotate(week=TruncWeek("reported_on"))
-        .values("week")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        week = row["week"].date() if hasattr(row["week"], "date") else row["week"]
+            weeks[week].closures = n
+    for week, n in counts.reports.items():
         if week in weeks:
-            weeks[week].reports = row["n"]
+            weeks[week].reports = n
 
     # 6. The red list with its owners.
     red_list = list(
-        tasks.filter(status__in=OPEN, light=Light.RED)
+        _red_tasks(tasks, org, many=covered and totals.red > RED_SCAN_THRESHOLD)
         .select_related("lead_org", "handler", "responsible_leader")
         .order_by("due_on", "path")[:RED_LIST_LIMIT]
     )

@@ -293,6 +293,9 @@ class Task(models.Model):
         ordering = ["path"]
         indexes = [
             models.Index(fields=["lead_org_path"], name="task_lead_org_path_idx"),
+            # The cockpit's red list: by unit subtree when red tasks are few, in due order when many.
+            models.Index(fields=["light", "lead_org_path"], name="task_light_path_idx"),
+            models.Index(fields=["light", "due_on", "path"], name="task_light_due_idx"),
             models.Index(fields=["status", "due_on"], name="task_status_due_idx"),
             models.Index(fields=["clause"], name="task_clause_idx"),
             models.Index(fields=["parent"], name="task_parent_idx"),

@@ -1,0 +1,1 @@
+from tests.tasks.conftest import clock, desk  # noqa: F401
