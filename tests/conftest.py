@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import base64
 import importlib
+import os
 from dataclasses import dataclass
 
 import pytest
 from django.apps import apps as django_apps
+from django.conf import settings
 
 from luoshi.organizations import services as orgs
 from luoshi.organizations.models import Organization, OrganizationKind, Role, User
 
 PASSWORD = "Luoshi-test-2026"
+
+# The processes tests start (servers, workers, CLI runs) share the test databases, so they must share the
+# field encryption keys too: one ring in the environment, which subprocesses inherit.
+TEST_FIELD_KEYS = "test:" + base64.b64encode(b"luoshi-tests-field-key-32-bytes!").decode()
+os.environ.setdefault("LUOSHI_FIELD_KEYS", TEST_FIELD_KEYS)
+settings.LUOSHI_FIELD_KEYS = os.environ["LUOSHI_FIELD_KEYS"]
 
 
 @dataclass
@@ -32,6 +41,14 @@ class City:
     sun: User  # handler, 铁东区 (Wang's sibling district)
     chen: User  # handler, a street under 铁西区
     tiexi_admin: User  # administrator of 铁西区
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters and cached sessions live in the cache; each test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -120,3 +137,24 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+def holder_of(duty: str, username: str, name: str, city: City) -> User:
+    """A handler in the supervision office holding one of the three administrator duties."""
+    from luoshi.duties import services
+
+    person = make_person(username, name, city.supervision_office, Role.HANDLER)
+    services.duty_grant(actor=None, person=person, duty=duty)
+    return User.objects.get(pk=person.pk)
+
+
+@pytest.fixture
+def auditor(city: City) -> User:
+    """The audit administrator."""
+    return holder_of("audit", "shenji", "审计管理员", city)
+
+
+@pytest.fixture
+def security_officer(city: City) -> User:
+    """The security administrator."""
+    return holder_of("security", "anquan", "安全管理员", city)

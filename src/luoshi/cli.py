@@ -35,6 +35,10 @@ COMMANDS: dict[str, str] = {
     "import": "Import a task list from an Excel workbook under a directive, all or nothing.",
     "evaluate": "Score every unit and person for a period from the record and store the league table.",
     "bulletin": "Generate a supervision bulletin (.docx, .xlsx or .pdf) for a unit and a period.",
+    "keys": "Field encryption keys: generate one, count values per key, or rotate to the current key.",
+    "backup": "Back up the database, uploaded files and an audit checkpoint, consistent with each other.",
+    "restore": "Restore a backup onto an empty installation, then verify file checksums and the audit chain.",
+    "duties": "List, grant or revoke the system, security and audit administrator duties.",
     "manage": "Run any Django management command, e.g. `luoshi manage migrate`.",
 }
 # Commands that declare --data-dir themselves (so it shows in their --help); for the others the option

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from luoshi.accounts.sessionkeys import LAST_SEEN as LAST_SEEN_SESSION_KEY
 from luoshi.audit.models import AuditEvent
-from luoshi.core.middleware import LAST_SEEN_SESSION_KEY
 from luoshi.organizations.models import Organization, User
 from tests.conftest import PASSWORD
 
@@ -195,7 +195,9 @@ def test_forged_csrf_token_gets_the_expired_form_page_and_changes_nothing(city):
 def test_health_answers_without_login(client, db):
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    # The health check's full shape belongs to tests/ops; here only that it answers without a login.
+    body = response.json()
+    assert (body["status"], body["database"]) == ("ok", "ok")
 
 
 def test_not_found_page_leaks_nothing(login, city):
@@ -204,3 +206,16 @@ def test_not_found_page_leaks_nothing(login, city):
     body = response.content.decode()
     assert "Page not found" in body
     assert "Traceback" not in body
+
+
+def test_an_enrolled_persons_sign_in_continues_at_the_second_step(client, city):
+    from luoshi.accounts.models import TotpDevice
+
+    TotpDevice.objects.create(user=city.wang, name="phone", confirmed=True)
+
+    response = client.post(LOGIN, {"username": "wangfang", "password": PASSWORD, "next": "/people/"})
+
+    assert response.status_code == 302
+    assert response.url == reverse("accounts:second_step") + "?next=%2Fpeople%2F"
+    assert client.get("/people/").url.startswith(reverse("accounts:second_step"))
+    assert AuditEvent.objects.filter(action="auth.login", actor=city.wang).exists()

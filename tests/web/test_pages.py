@@ -30,13 +30,15 @@ def test_frame_has_landmarks_name_unit_and_navigation(login, city):
     assert " style=" not in body
 
 
-def test_audit_link_only_for_those_who_may_read_it(login, city):
-    assert reverse("web:audit_list") in login(city.zhao).get(reverse("web:home")).content.decode()
+def test_audit_link_only_for_those_who_may_read_it(login, city, auditor):
+    assert reverse("web:audit_list") in login(auditor).get(reverse("web:home")).content.decode()
+    # Separation of duties: the supervision office's own supervisor does not read the whole trail.
+    assert reverse("web:audit_list") not in login(city.zhao).get(reverse("web:home")).content.decode()
 
 
-def test_audit_page_lists_newest_first_and_filters(login, city):
+def test_audit_page_lists_newest_first_and_filters(login, city, auditor):
     orgs.organization_update(actor=city.admin, org=city.tiexi, version=city.tiexi.version, short_name="铁西")
-    client = login(city.zhao)
+    client = login(auditor)
     body = client.get(reverse("web:audit_list")).content.decode()
     newest = AuditEvent.objects.order_by("-seq").first()
     assert f'<td data-label="#" class="num">{newest.seq}</td>' in body
@@ -45,8 +47,8 @@ def test_audit_page_lists_newest_first_and_filters(login, city):
     assert "Person added" not in filtered
 
 
-def test_audit_page_pages_by_sequence(login, city):
-    client = login(city.zhao)
+def test_audit_page_pages_by_sequence(login, city, auditor):
+    client = login(auditor)
     total = AuditEvent.objects.count()
     assert total > 10
     first = client.get(reverse("web:audit_list")).content.decode()
@@ -59,7 +61,7 @@ def test_audit_page_refused_to_handlers(login, city):
     assert login(city.wang).get(reverse("web:audit_list")).status_code == 403
 
 
-def test_verify_chain_button_reports_an_intact_trail(login, city):
-    response = login(city.zhao).post(reverse("web:audit_verify"))
+def test_verify_chain_button_reports_an_intact_trail(login, city, auditor):
+    response = login(auditor).post(reverse("web:audit_verify"))
     assert response.status_code == 200
     assert "The audit trail is intact" in response.content.decode()

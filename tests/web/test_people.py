@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -129,6 +130,39 @@ def test_person_edits_own_details_but_not_own_roles(login, city):
     assert list(city.wang.memberships.values_list("organization_id", "role")) == [
         (city.tiexi.pk, Role.HANDLER)
     ]
+
+
+@pytest.mark.parametrize("who", ["admin", "tiexi_admin", "superuser"])
+def test_no_administrator_changes_their_own_roles(login, city, who):
+    """Separation of duties: nobody grants themselves a role, superusers included."""
+    person = (
+        User.objects.create_superuser("root", password=PASSWORD) if who == "superuser" else getattr(city, who)
+    )
+    if who == "superuser":
+        orgs.person_update(
+            actor=None, person=person, version=None, memberships=[(city.tiexi, Role.HANDLER, "")]
+        )
+        person.refresh_from_db()
+    before = _people_state()
+    client = login(person)
+    page = client.get(reverse("web:person_edit", args=[person.pk])).content.decode()
+    assert "form-TOTAL_FORMS" not in page
+    assert 'name="is_active"' not in page
+    response = client.post(
+        reverse("web:person_edit", args=[person.pk]),
+        {
+            "display_name": person.display_name,
+            "version": person.version,
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "0",
+            "form-0-organization": city.government.pk,
+            "form-0-role": Role.SUPERVISOR,
+            "is_active": "",
+        },
+    )
+    assert response.status_code in {302, 422}
+    assert _people_state()[1] == before[1]
+    assert User.objects.get(pk=person.pk).is_active
 
 
 def _person_form(person, rows, **changes):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from luoshi.core import trees
 from luoshi.core.errors import NotAllowed, NotFound
+from luoshi.duties.models import Duty, DutyGrant
 from luoshi.organizations.models import JURISDICTION_KINDS, Membership, Organization, Role, User
 
 M = TypeVar("M", bound=models.Model)
@@ -39,18 +40,42 @@ class Scope:
     organization_id: int
 
 
+def _active_duty(user_ref: Any) -> Any:
+    return DutyGrant.objects.active().filter(user=user_ref).values("duty")[:1]
+
+
 def scopes_of(user: Any) -> list[Scope]:
-    """The subtrees the user works in, computed once per user object (i.e. once per request)."""
+    """The subtrees the user works in, computed once per user object (i.e. once per request).
+
+    The person's duty (``duty_of``) is read in the same query and shapes the scopes, so every rule that
+    asks about administrators follows the separation of duties without knowing of it:
+
+    - a system administrator administers every top-level unit, hence the whole tree;
+    - a security or audit administrator administers nothing, whatever posts they hold, since
+      administering people and units is the system administrator's power.
+    """
     if user is None or not user.is_authenticated:
         return []
     cached = getattr(user, "_luoshi_scopes", None)
     if cached is not None:
         return cached
-    memberships = list(
-        Membership.objects.filter(user=user, organization__is_active=True).values_list(
-            "role", "organization_id", "organization__path", "organization__kind"
-        )
+    rows = list(
+        Membership.objects.filter(user=user, organization__is_active=True)
+        .annotate(active_duty=models.Subquery(_active_duty(models.OuterRef("user"))))
+        .values_list("role", "organization_id", "organization__path", "organization__kind", "active_duty")
     )
+    if rows:
+        duty = rows[0][4] or ""
+    else:
+        # No posts to carry the duty along: ask for it alone (people with no post are few).
+        duty = DutyGrant.objects.active().filter(user=user).values_list("duty", flat=True).first() or ""
+    if not duty and user.is_superuser:
+        # The superuser of ``luoshi createadmin`` administers the installation: a system administrator.
+        duty = Duty.SYSTEM
+    user._luoshi_duty = duty
+    memberships = [row[:4] for row in rows]
+    if duty in {Duty.SECURITY, Duty.AUDIT}:
+        memberships = [m for m in memberships if m[0] != Role.ADMIN]
     # Supervisors need the nearest jurisdiction above their unit: one query for all their ancestors.
     needed = {
         a
@@ -75,8 +100,36 @@ def scopes_of(user: Any) -> list[Scope]:
             if above:
                 scope_path = max(above, key=len)
         result.append(Scope(path=scope_path, role=role, organization_id=org_id))
+    if duty == Duty.SYSTEM:
+        roots = Organization.objects.filter(parent__isnull=True, is_active=True).values_list("pk", "path")
+        result.extend(Scope(path=path, role=Role.ADMIN, organization_id=pk) for pk, path in roots)
     user._luoshi_scopes = result
     return result
+
+
+def duty_of(user: Any) -> str:
+    """The installation-wide duty ``user`` holds (a ``Duty`` value), or "" for none.
+
+    A superuser without a recorded duty counts as the system administrator. Read along with the scopes,
+    once per user object.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ""
+    if getattr(user, "_luoshi_duty", None) is None:
+        scopes_of(user)
+    return str(user._luoshi_duty)
+
+
+def holds(user: Any, duty: str) -> bool:
+    """Whether ``user`` holds ``duty`` (one of ``Duty``)."""
+    return duty_of(user) == duty
+
+
+def forget(user: Any) -> None:
+    """Drop what was computed about ``user`` (after their posts or duty changed in this request)."""
+    for name in ("_luoshi_scopes", "_luoshi_duty"):
+        if hasattr(user, name):
+            delattr(user, name)
 
 
 def _any_subtree(field: str, paths: list[str]) -> Q:
@@ -114,6 +167,9 @@ def _visible_organizations(user: Any, qs: models.QuerySet[Organization]) -> mode
 
 
 def _visible_users(user: Any, qs: models.QuerySet[User]) -> models.QuerySet[User]:
+    if holds(user, Duty.SECURITY):
+        # The security administrator looks after every account: duties, resets, sessions, locks.
+        return qs
     paths = _scope_paths(user)
     members = Membership.objects.filter(_any_subtree("organization__path", paths)).values("user_id")
     return qs.filter(Q(pk=user.pk) | Q(pk__in=members))
@@ -126,16 +182,30 @@ _VISIBILITY: dict[type[models.Model], VisibilityRule] = {
 }
 
 
-def register_visibility(model: type[models.Model], rule: VisibilityRule) -> None:
-    """Domain apps register how their models are scoped (e.g. tasks by lead unit and cooperating units)."""
+# Models whose rule applies to superusers too: what a duty guards is not the superuser's to see.
+_NO_SUPERUSER_BYPASS: set[type[models.Model]] = set()
+
+
+def register_visibility(
+    model: type[models.Model], rule: VisibilityRule, *, superusers_see_all: bool = True
+) -> None:
+    """Domain apps register how their models are scoped (e.g. tasks by lead unit and cooperating units).
+
+    ``superusers_see_all=False`` holds superusers to ``rule`` as well (the audit trail, which only the
+    audit administrator reads whole).
+    """
     _VISIBILITY[model] = rule
+    if superusers_see_all:
+        _NO_SUPERUSER_BYPASS.discard(model)
+    else:
+        _NO_SUPERUSER_BYPASS.add(model)
 
 
 def visible(user: Any, qs: models.QuerySet[M]) -> models.QuerySet[M]:
     """Narrow ``qs`` to the rows ``user`` may see."""
     if user is None or not user.is_authenticated or not user.is_active:
         return qs.none()
-    if user.is_superuser:
+    if user.is_superuser and qs.model not in _NO_SUPERUSER_BYPASS:
         return qs
     rule = _VISIBILITY.get(qs.model)
     if rule is None:
@@ -243,8 +313,50 @@ def can_administer_anything(user: Any) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or _scope_paths(user, {Role.ADMIN})))
 
 
+# --- separation of duties -------------------------------------------------------------------------
+# The three duties are checked here and nowhere else. None of these asks ``is_superuser``: a superuser
+# counts as the system administrator (``duty_of``) and has no power that belongs to the other two.
+
+
 def can_view_audit(user: Any) -> bool:
-    """Until the separation-of-duties roles exist, administrators and supervisors read the trail."""
-    return bool(
-        user.is_authenticated and (user.is_superuser or _scope_paths(user, {Role.ADMIN, Role.SUPERVISOR}))
-    )
+    """Only the audit administrator reads the whole audit trail, verifies it and signs checkpoints.
+
+    Others still read the history of an object they may see (a task's timeline, a person's changes):
+    those pages ask ``luoshi.audit.selectors.events_for_object`` after their own visibility check.
+    """
+    return bool(user is not None and user.is_authenticated and holds(user, Duty.AUDIT))
+
+
+def can_manage_duties(user: Any) -> bool:
+    """Whether ``user`` may grant and revoke duties at all (to others: see ``can_grant_duty``)."""
+    return bool(user is not None and user.is_authenticated and holds(user, Duty.SECURITY))
+
+
+def can_grant_duty(user: Any, person: Any) -> bool:
+    """The security administrator grants and revokes duties, never their own."""
+    return can_manage_duties(user) and person.pk != user.pk
+
+
+def can_manage_account_security(user: Any, person: Any) -> bool:
+    """Resetting an account or its second factor, ending its sessions, unlocking it: the security
+    administrator's, for anyone but themselves (their own account is another security administrator's)."""
+    return can_grant_duty(user, person)
+
+
+def can_manage_person(user: Any, person: Any) -> bool:
+    """Whether ``user`` may change ``person``'s posts (roles) and whether the account is active.
+
+    Never one's own, superusers included: nobody grants themselves a role. Otherwise the administrator
+    of a unit where the person holds a post (the system administrator administers every unit).
+    """
+    if user is None or not user.is_authenticated or person.pk == user.pk:
+        return False
+    return can(user, Action.CHANGE, person)
+
+
+def require_person_manager(user: Any, person: Any) -> None:
+    """``can_manage_person`` or ``NotAllowed`` with the reason in words."""
+    if person.pk == user.pk:
+        raise NotAllowed(_("Nobody may change their own roles or deactivate their own account."))
+    if not can_manage_person(user, person):
+        raise NotAllowed(_("Only an administrator of this person's unit may change that."))

@@ -7,8 +7,17 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import AuthenticationError
 
+from luoshi.accounts import selectors as account_selectors
+from luoshi.accounts import services as account_services
 from luoshi.api import services
-from luoshi.api.errors import BadCredentials, LockedOut
+from luoshi.api.errors import (
+    BadCredentials,
+    LockedOut,
+    SecondFactorNeeded,
+    SecondFactorNotSetUp,
+    SecondFactorWrong,
+    refusals,
+)
 from luoshi.api.models import ApiToken
 from luoshi.api.security import current_user, token_auth
 from luoshi.organizations.models import User
@@ -20,6 +29,12 @@ class TokenRequest(Schema):
     username: str = Field(max_length=150)
     password: str = Field(max_length=4096)
     name: str = Field("", max_length=100, description="What the token is for, e.g. the script using it.")
+    otp: str = Field(
+        "",
+        max_length=32,
+        description="A code from the authenticator app, or a recovery code: required when the account has "
+        "set one up, as on the login page.",
+    )
 
 
 class TokenOut(Schema):
@@ -28,9 +43,12 @@ class TokenOut(Schema):
     expires_at: datetime | None
 
 
-@router.post("/token", auth=None, response={201: TokenOut})
+@router.post("/token", auth=None, response={201: TokenOut, **refusals(401, 403, 429)})
 def create_token(request: HttpRequest, payload: TokenRequest) -> Status[TokenOut]:
     """Issue a token for the person with this username and password.
+
+    An account with an authenticator app also sends a code from it (or a recovery code) in ``otp``;
+    where the installation requires a second factor, an account without one gets 403 until it sets one up.
 
     Failures count towards the sign-in lockout shared with the login page (django-axes): after too many
     the username is refused for a while with 429, whether or not such a person exists, so neither the
@@ -44,6 +62,14 @@ def create_token(request: HttpRequest, payload: TokenRequest) -> Status[TokenOut
         raise LockedOut()
     if not isinstance(user, User):
         raise BadCredentials()
+    # The second factor counts for programs too; otherwise a password alone would get around it.
+    if account_selectors.has_second_factor(user):
+        if not payload.otp.strip():
+            raise SecondFactorNeeded()
+        if account_services.second_step_verify(user=user, code=payload.otp.strip()).device is None:
+            raise SecondFactorWrong()
+    elif account_selectors.two_factor_required():
+        raise SecondFactorNotSetUp()
     # A token is a sign-in: the signal resets the failure count (AXES_RESET_ON_SUCCESS) and last_login.
     user_logged_in.send(sender=type(user), request=request, user=user)
     token, secret = services.token_create(user=user, name=payload.name)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from luoshi.access.policy import can_view_audit
+from luoshi.api.errors import refusals
 from luoshi.audit import selectors
 from luoshi.audit.verify import verify_chain
 from luoshi.core.errors import NotAllowed, ValidationFailed
@@ -87,7 +88,7 @@ def _require_auditor(request: HttpRequest) -> Any:
     return user
 
 
-@router.get("", response=AuditEventPage, summary="List audit events, newest first")
+@router.get("", response={200: AuditEventPage, **refusals(403)}, summary="List audit events, newest first")
 def list_events(
     request: HttpRequest,
     object_type: str = "",
@@ -120,7 +121,9 @@ def list_events(
     return {"items": items, "next_cursor": items[-1].seq if more else None}
 
 
-@router.get("/verify", response=VerifyOut, summary="Verify the audit trail's hash chain")
+@router.get(
+    "/verify", response={200: VerifyOut, **refusals(403)}, summary="Verify the audit trail's hash chain"
+)
 def verify(request: HttpRequest) -> dict[str, Any]:
     """Walk the whole chain now. Takes a while on a long trail; ``luoshi audit verify`` does the same."""
     _require_auditor(request)

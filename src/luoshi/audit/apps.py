@@ -15,4 +15,5 @@ class AuditConfig(AppConfig):
 
         # The SQLite delete trigger calls a function that must exist on every connection Django opens.
         connection_created.connect(triggers.register_sqlite_functions, dispatch_uid="luoshi.audit.sqlite")
-        register_visibility(AuditEvent, selectors.visible_events)
+        # Superusers too: only the audit administrator reads the whole trail.
+        register_visibility(AuditEvent, selectors.visible_events, superusers_see_all=False)

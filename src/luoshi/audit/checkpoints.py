@@ -120,6 +120,31 @@ def save(checkpoint: Checkpoint, path: Path) -> None:
     os.replace(partial, path)
 
 
+def parse_signed(raw: Any, *, source: str = "") -> Checkpoint:
+    """The checkpoint in ``raw`` (a parsed JSON object) after checking its signature."""
+    checkpoint = _parse(raw)
+    label = source or _("the retention purge")
+    if checkpoint is None:
+        raise CheckpointError(_("The checkpoint of %(source)s is malformed.") % {"source": label})
+    expected = sign(checkpoint, signing_key()).signature
+    if not hmac.compare_digest(expected, checkpoint.signature):
+        raise CheckpointError(
+            _(
+                "The checkpoint of %(source)s has a wrong signature: it was changed, or signed with "
+                "another key."
+            )
+            % {"source": label}
+        )
+    return checkpoint
+
+
+def as_dict(checkpoint: Checkpoint) -> dict[str, Any]:
+    """The checkpoint as the JSON object ``to_json`` writes (and ``parse_signed`` reads)."""
+    payload = asdict(checkpoint)
+    payload["created_at"] = checkpoint.created_at.isoformat()
+    return payload
+
+
 def load(path: Path) -> Checkpoint:
     """Read a checkpoint file and check its signature; ``CheckpointError`` says what is wrong."""
     try:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any, TypeAlias
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
 from luoshi.audit.models import AuditEvent
@@ -93,14 +93,62 @@ def compute_hash(event: EventContent) -> str:
     return hashlib.new(algorithm, canonical_content(event)).hexdigest()
 
 
-def _lock_chain() -> None:
-    """Serialize appends so that two transactions never chain to the same previous event.
+def lock_chain(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Serialize appends (and the retention purge) so that two transactions never chain to the same
+    previous event. Call inside a transaction; the lock is held until it ends.
 
     SQLite transactions here are IMMEDIATE (see settings), which already serializes writers.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    if connections[using].vendor == "postgresql":
+        with connections[using].cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+
+
+def _event(
+    actor: Any,
+    action: str,
+    obj: models.Model | None,
+    object_type: str,
+    object_id: str | int,
+    object_repr: str,
+    changes: dict[str, Any] | None,
+    ctx: context.RequestContext,
+) -> AuditEvent:
+    """An event not yet chained (no ``seq``, ``prev_hash`` or ``hash``)."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)
+    actor_obj = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    return AuditEvent(
+        # Stored to the microsecond; the hash uses the same precision so it survives the round trip.
+        occurred_at=timezone.now(),
+        actor=actor_obj,
+        actor_name=(str(actor_obj) if actor_obj else (str(actor) if isinstance(actor, str) else ""))[:150],
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        object_repr=object_repr[:200],
+        changes=_jsonable(changes or {}),
+        request_id=ctx.request_id,
+        ip=ctx.ip,
+        algorithm=settings.LUOSHI_AUDIT_HASH,
+    )
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Chain ``events`` after the last stored one and insert them (inside the caller's transaction)."""
+    lock_chain()
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    for event in events:
+        event.seq, event.prev_hash = seq, prev_hash
+        event.hash = compute_hash(event)
+        seq, prev_hash = seq + 1, event.hash
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(events, batch_size=500)
 
 
 def record(
@@ -114,37 +162,21 @@ def record(
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. Call it last in a service's transaction, so the chain lock is held briefly."""
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)
-    ctx = context.current()
-    actor_obj = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    event = _event(actor, action, obj, object_type, object_id, object_repr, changes, context.current())
     with transaction.atomic():
-        _lock_chain()
-        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-        event = AuditEvent(
-            seq=seq,
-            # Stored to the microsecond; the hash uses the same precision so it survives the round trip.
-            occurred_at=timezone.now(),
-            actor=actor_obj,
-            actor_name=(str(actor_obj) if actor_obj else (str(actor) if isinstance(actor, str) else ""))[
-                :150
-            ],
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            object_repr=object_repr[:200],
-            changes=_jsonable(changes or {}),
-            request_id=ctx.request_id,
-            ip=ctx.ip,
-            algorithm=settings.LUOSHI_AUDIT_HASH,
-            prev_hash=prev_hash,
-        )
-        event.hash = compute_hash(event)
-        event.save(force_insert=True)
+        _append([event])
     return event
+
+
+def record_many(*, actor: Any, action: str, items: list[tuple[models.Model, dict[str, Any]]]) -> int:
+    """Append one event per ``(object, changes)`` pair, chained in order, with one lock and a bulk
+    insert: for services that write many objects at once (an Excel import of thousands of tasks)."""
+    ctx = context.current()
+    events = [_event(actor, action, obj, "", "", "", changes, ctx) for obj, changes in items]
+    if events:
+        with transaction.atomic():
+            _append(events)
+    return len(events)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

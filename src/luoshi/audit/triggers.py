@@ -1,9 +1,15 @@
 """The database's side of "append-only": triggers that refuse to change or remove audit events.
 
-Migration ``0003_append_only_triggers`` installs them. UPDATE is refused always. DELETE (and TRUNCATE on
-PostgreSQL) is refused unless the connection has lifted the refusal with ``allow_wipe()``, which exists for
-one purpose: wiping the *whole* database (``manage.py flush``, which test teardown also runs, and demo
-resets). Nothing in the application edits or prunes the trail.
+Migration ``0003_append_only_triggers`` installs them and ``0004_purge_bound`` extends them. UPDATE is
+refused always. DELETE (and TRUNCATE on PostgreSQL) is refused, with two exceptions:
+
+- ``allow_purge(through_seq)``, which only the retention purge (``luoshi.audit.retention``) enters, lets
+  the connection delete events up to ``through_seq`` *and* older than ``MIN_PURGE_AGE_DAYS``: even with
+  the flag set, the database refuses to delete anything younger than the shortest retention allowed.
+- ``allow_wipe()`` wipes the *whole* database (``manage.py flush``, which test teardown also runs, and demo
+  resets); a wipe leaves nothing behind to pass for a trail, and a checkpoint shows it.
+
+Nothing in the application edits the trail.
 
 The triggers guard against mistakes and against roles that cannot alter the table; someone who owns the
 table can drop them. The hash chain and signed checkpoints are what make such tampering *evident*.
@@ -24,6 +30,10 @@ SQLITE_TRIGGERS = frozenset({"audit_auditevent_no_update", "audit_auditevent_no_
 POSTGRES_TRIGGERS = frozenset({"audit_auditevent_append_only", "audit_auditevent_no_truncate"})
 SQLITE_WIPE_FUNCTION = "luoshi_audit_wipe_allowed"
 POSTGRES_WIPE_SETTING = "luoshi.audit_wipe_allowed"
+SQLITE_PURGE_FUNCTION = "luoshi_audit_purge_through"
+POSTGRES_PURGE_SETTING = "luoshi.audit_purge_through"
+# The triggers refuse to delete younger events whatever the flags say (migration 0004 has the number too).
+MIN_PURGE_AGE_DAYS = 185
 
 # SQLite has no session variables, so its trigger asks a function registered on each connection. The
 # function reads this flag; a client without the function (the sqlite3 shell) gets "no such function"
@@ -31,6 +41,7 @@ POSTGRES_WIPE_SETTING = "luoshi.audit_wipe_allowed"
 _wipe_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "luoshi_audit_wipe_allowed", default=False
 )
+_purge_through: contextvars.ContextVar[int] = contextvars.ContextVar("luoshi_audit_purge_through", default=0)
 
 
 def register_sqlite_functions(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
@@ -39,6 +50,27 @@ def register_sqlite_functions(sender: Any, connection: BaseDatabaseWrapper, **kw
         connection.connection.create_function(
             SQLITE_WIPE_FUNCTION, 0, lambda: int(_wipe_allowed.get()), deterministic=False
         )
+        connection.connection.create_function(
+            SQLITE_PURGE_FUNCTION, 0, lambda: _purge_through.get(), deterministic=False
+        )
+
+
+@contextmanager
+def allow_purge(through_seq: int, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Let this connection delete the events up to ``through_seq`` (and old enough), in one transaction.
+
+    Only ``luoshi.audit.retention.purge_expired`` enters this, after signing a checkpoint at the cut.
+    """
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        _set_postgres_setting(connection, POSTGRES_PURGE_SETTING, str(int(through_seq)))
+        token = _purge_through.set(int(through_seq))
+        try:
+            yield
+        finally:
+            _purge_through.reset(token)
+        # As in allow_wipe: a transaction-local setting outlives a savepoint, so switch it off.
+        _set_postgres_setting(connection, POSTGRES_PURGE_SETTING, "")
 
 
 @contextmanager
@@ -64,10 +96,14 @@ def allow_wipe(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 
 
 def _set_postgres_flag(connection: BaseDatabaseWrapper, value: str) -> None:
+    _set_postgres_setting(connection, POSTGRES_WIPE_SETTING, value)
+
+
+def _set_postgres_setting(connection: BaseDatabaseWrapper, name: str, value: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # Transaction-local (third argument true): it can never outlast the transaction.
-            cursor.execute("SELECT set_config(%s, %s, true)", [POSTGRES_WIPE_SETTING, value])
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 def installed_triggers(using: str = DEFAULT_DB_ALIAS) -> set[str]:

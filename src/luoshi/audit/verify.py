@@ -5,6 +5,11 @@ long the trail is. For each event it checks, in order: that its ``seq`` follows 
 means deleted events), that it names a known algorithm, that its ``prev_hash`` is the previous event's
 hash, and that its content still hashes to its ``hash``. The first failure is reported with the event's
 sequence number, id and object.
+
+After a retention purge (``luoshi.audit.retention``) the trail no longer starts at event #1. The walk then
+starts from the first kept event, anchored by the checkpoint the purge signed at the cut: the purge's own
+event (``audit.purge``, itself in the chain) carries that checkpoint, whose signature must hold and whose
+head must be the event just before the first kept one, with the hash that event links to.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from luoshi.audit.checkpoints import Checkpoint, CheckpointError
 from luoshi.audit.models import AuditEvent
 from luoshi.audit.services import GENESIS_HASH, HASH_ALGORITHMS, HASHED_FIELDS, compute_hash
 from luoshi.core.errors import LuoshiError
+
+# The action of a retention purge's event, which carries the checkpoint the trail then starts from.
+PURGE_ACTION = "audit.purge"
 
 # Rows fetched per round trip: big enough to keep the walk fast, small enough to keep memory flat.
 CHUNK_SIZE = 2000
@@ -114,6 +122,8 @@ class _Walk:
     broken: BrokenEvent | None = None
     # The event at the checkpoint's head_seq, when there is a checkpoint to compare with.
     watched: dict[str, Any] | None = None
+    # The checkpoint of the last retention purge, when the trail starts after event #1.
+    anchor: Checkpoint | None = None
 
 
 def verify_chain(*, checkpoint: Path | None = None, using: str = DEFAULT_DB_ALIAS) -> VerifyResult:
@@ -160,7 +170,12 @@ def _walk(using: str, *, watch_seq: int | None) -> _Walk:
         .iterator(chunk_size=CHUNK_SIZE)
     )
     for row in rows:
-        walk.broken = _check(row, expected_seq=walk.count + 1, prev_hash=walk.head_hash)
+        if walk.count == 0 and row["seq"] > 1:
+            # Only a purged trail starts later; anything else is reported below as missing events.
+            walk.broken = _anchor_walk(walk, row, using)
+            if walk.broken is not None:
+                return walk
+        walk.broken = _check(row, expected_seq=walk.head_seq + 1, prev_hash=walk.head_hash)
         if walk.broken is not None:
             return walk
         walk.count += 1
@@ -168,6 +183,48 @@ def _walk(using: str, *, watch_seq: int | None) -> _Walk:
         if row["seq"] == watch_seq:
             walk.watched = row
     return walk
+
+
+def purge_anchor(first_seq: int, using: str = DEFAULT_DB_ALIAS) -> dict[str, Any] | None:
+    """The checkpoint that the purge ending just before ``first_seq`` recorded, as stored in its event."""
+    changes = (
+        AuditEvent.objects.using(using)
+        .filter(action=PURGE_ACTION, changes__through_seq=first_seq - 1)
+        .order_by("-seq")
+        .values_list("changes", flat=True)
+        .first()
+    )
+    if not isinstance(changes, dict) or not isinstance(changes.get("checkpoint"), dict):
+        return None
+    return changes["checkpoint"]
+
+
+def _anchor_walk(walk: _Walk, row: dict[str, Any], using: str) -> BrokenEvent | None:
+    """Start ``walk`` after the purge that ended at ``row``'s predecessor, if its checkpoint holds."""
+    raw = purge_anchor(row["seq"], using)
+    if raw is None:
+        return None  # no purge ended there: _check reports the events before ``row`` as missing
+    problem = ""
+    try:
+        anchor = checkpoints.parse_signed(raw)
+    except CheckpointError as exc:
+        problem = str(exc.message)
+    else:
+        if anchor.head_hash != row["prev_hash"]:
+            problem = _(
+                "it does not link to the checkpoint that the retention purge signed at event #%(seq)d."
+            ) % {"seq": anchor.head_seq}
+    if problem:
+        return BrokenEvent(
+            seq=row["seq"],
+            id=row["id"],
+            object_type=row["object_type"],
+            object_id=row["object_id"],
+            reason=problem,
+        )
+    walk.anchor = anchor
+    walk.head_seq, walk.head_hash, walk.algorithm = anchor.head_seq, anchor.head_hash, anchor.algorithm
+    return None
 
 
 def _check(row: dict[str, Any], *, expected_seq: int, prev_hash: str) -> BrokenEvent | None:
@@ -206,20 +263,28 @@ def _check(row: dict[str, Any], *, expected_seq: int, prev_hash: str) -> BrokenE
 
 def _compare(walk: _Walk, expected: Checkpoint) -> BrokenEvent | None:
     """How an intact chain disagrees with a (genuine) checkpoint, or None if it agrees."""
-    if walk.count < expected.count:
+    # Compared by sequence number, not count: a retention purge shortens the trail from the start.
+    if walk.head_seq < expected.head_seq:
         return BrokenEvent(
-            seq=walk.count + 1,
+            seq=walk.head_seq + 1,
             id=None,
             object_type="",
             object_id="",
             reason=_(
-                "it is missing: the checkpoint of %(date)s recorded %(expected)d events, the trail now has "
-                "%(count)d. Events were removed from the end."
+                "it is missing: the checkpoint of %(date)s recorded events up to #%(expected)d, the trail "
+                "now ends at #%(seq)d. Events were removed from the end."
             )
-            % {"date": _when(expected), "expected": expected.count, "count": walk.count},
+            % {"date": _when(expected), "expected": expected.head_seq, "seq": walk.head_seq},
         )
     if expected.head_seq == 0:
         # A checkpoint of the empty trail: any chain that is intact extends it.
+        return None
+    # The checkpoint's head was purged since: only at the cut itself is there a hash to compare.
+    anchor = walk.anchor
+    if anchor is not None and (
+        expected.head_seq < anchor.head_seq
+        or (expected.head_seq == anchor.head_seq and expected.head_hash == anchor.head_hash)
+    ):
         return None
     row = walk.watched
     if row is None or row["hash"] != expected.head_hash:

@@ -40,6 +40,8 @@ app.conf.update(
             "task": "luoshi.supervision_sweep",
             "schedule": crontab(hour=settings.LUOSHI_NOTIFICATIONS["sweep_hour"], minute=0),
         },
+        # Audit events past the retention period leave the trail after a signed checkpoint at the cut.
+        "audit-purge": {"task": "luoshi.audit_purge", "schedule": crontab(hour=3, minute=30)},
     },
 )
 
@@ -59,3 +61,11 @@ def supervision_sweep(today: str | None = None) -> Any:
 
     jobs.sweep(today)
     return None
+
+
+@app.task(name="luoshi.audit_purge")
+def audit_purge() -> None:
+    """Purge audit events older than ``LUOSHI_AUDIT_RETENTION_DAYS`` (never fewer than 185 days)."""
+    from luoshi.audit import retention
+
+    retention.purge_expired()

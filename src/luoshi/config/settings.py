@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -56,9 +57,12 @@ INSTALLED_APPS = [
     # Listed so that the API's Swagger page uses the copies of swagger-ui shipped in the package (no CDN).
     "ninja",
     "axes",
+    "django_otp",
     "luoshi.core",
     "luoshi.organizations",
+    "luoshi.accounts",
     "luoshi.audit",
+    "luoshi.duties",
     "luoshi.directives",
     "luoshi.tasks",
     "luoshi.search",
@@ -79,23 +83,31 @@ INSTALLED_APPS = [
     "luoshi.demo",
     # The benchmark command (`luoshi bench`); no models.
     "luoshi.bench",
+    # Operations: health checks, access log, `luoshi backup` and `luoshi restore`; no models.
+    "luoshi.ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "luoshi.core.middleware.RequestIdMiddleware",
+    "luoshi.ops.middleware.AccessLogMiddleware",
+    "luoshi.core.dbdown.DatabaseDownMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "luoshi.core.middleware.IdleTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "luoshi.accounts.middleware.SessionLifetimeMiddleware",
     "luoshi.core.middleware.UserLanguageMiddleware",
+    "luoshi.core.ratelimit.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "luoshi.core.middleware.LoginRequiredMiddleware",
+    "luoshi.accounts.middleware.SecondStepMiddleware",
     # Axes last, as its documentation asks, so that it sees the final authentication outcome.
     "axes.middleware.AxesMiddleware",
 ]
@@ -152,7 +164,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-# The cookie outlives the idle timeout: IdleTimeoutMiddleware ends idle sessions on the server side.
+# The cookie outlives the idle timeout; SessionLifetimeMiddleware ends idle sessions, and sessions older
+# than SESSION_COOKIE_AGE however busy, on the server side.
 SESSION_COOKIE_AGE = env_int("LUOSHI_SESSION_MAX_HOURS", 12) * 3600
 LUOSHI_IDLE_TIMEOUT = timedelta(minutes=env_int("LUOSHI_IDLE_TIMEOUT_MINUTES", 30))
 SESSION_COOKIE_HTTPONLY = True
@@ -164,11 +177,21 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The rules themselves follow LUOSHI_PASSWORD (see "Accounts" below); the validators read it on each call.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "luoshi.accounts.validators.PolicyLengthValidator"},
+    {"NAME": "luoshi.accounts.validators.CharacterClassesValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.CommonPasswordValidator",
+        # A longer list of leaked passwords (one a line, optionally gzipped) can replace Django's 20,000.
+        **(
+            {"OPTIONS": {"password_list_path": env_str("LUOSHI_PASSWORD_COMMON_FILE")}}
+            if env_str("LUOSHI_PASSWORD_COMMON_FILE")
+            else {}
+        ),
+    },
+    {"NAME": "luoshi.accounts.validators.PasswordHistoryValidator"},
 ]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
@@ -185,6 +208,39 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "luoshi.web.views.auth.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
+
+# --- Accounts: second factor, password policy (luoshi.accounts) -----------------------------------
+# "required": every account passes a second factor (TOTP or a recovery code) before it reaches anything;
+# "optional": only people who enrolled one. Production requires it; the demo and the tests leave it to
+# each person, so the demo accounts sign in with the published password alone.
+LUOSHI_TWO_FACTOR = env_str("LUOSHI_TWO_FACTOR", "required" if PRODUCTION else "optional")
+if LUOSHI_TWO_FACTOR not in {"required", "optional"}:
+    raise ConfigError(f"LUOSHI_TWO_FACTOR must be required or optional, not {LUOSHI_TWO_FACTOR!r}")
+# The name authenticator apps show next to the code.
+LUOSHI_TOTP_ISSUER = env_str("LUOSHI_TOTP_ISSUER", "Luoshi")
+# After n wrong codes in a row the next attempt waits factor * 2^(n-1) seconds (django-otp's back-off).
+OTP_TOTP_THROTTLE_FACTOR = env_int("LUOSHI_TOTP_THROTTLE_FACTOR", 1)
+LUOSHI_RECOVERY_CODES = env_int("LUOSHI_RECOVERY_CODES", 10)
+# GB/T 22239-2019 level 3 asks for composition rules and periodic change; OWASP ASVS 5.0 advises
+# against both. "level3" (the default) or "asvs" picks a set; each knob can still be set on its own.
+LUOSHI_PASSWORD_POLICY = env_str("LUOSHI_PASSWORD_POLICY", "level3")
+_PASSWORD_POLICIES = {
+    "level3": {"min_length": 8, "min_classes": 3, "max_age_days": 90, "history": 5},
+    "asvs": {"min_length": 12, "min_classes": 0, "max_age_days": 0, "history": 0},
+}
+if LUOSHI_PASSWORD_POLICY not in _PASSWORD_POLICIES:
+    raise ConfigError(f"LUOSHI_PASSWORD_POLICY must be level3 or asvs, not {LUOSHI_PASSWORD_POLICY!r}")
+_password_defaults = _PASSWORD_POLICIES[LUOSHI_PASSWORD_POLICY]
+LUOSHI_PASSWORD = {
+    "min_length": env_int("LUOSHI_PASSWORD_MIN_LENGTH", _password_defaults["min_length"]),
+    "max_length": env_int("LUOSHI_PASSWORD_MAX_LENGTH", 128),
+    # Of four classes: lower case, upper case, digits, other characters (0: no composition rule).
+    "min_classes": env_int("LUOSHI_PASSWORD_MIN_CLASSES", _password_defaults["min_classes"]),
+    # Days before a password must be changed at the next sign-in (0: never).
+    "max_age_days": env_int("LUOSHI_PASSWORD_MAX_AGE_DAYS", _password_defaults["max_age_days"]),
+    # How many previous passwords (the current one included) may not be chosen again (0: no rule).
+    "history": env_int("LUOSHI_PASSWORD_HISTORY", _password_defaults["history"]),
+}
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = env_str("LUOSHI_LANGUAGE", "zh-hans")
@@ -225,6 +281,58 @@ LUOSHI_EVIDENCE_ZIP_MAX_ENTRIES = env_int("LUOSHI_EVIDENCE_ZIP_MAX_ENTRIES", 200
 LUOSHI_EVIDENCE_ZIP_MAX_BYTES = env_int("LUOSHI_EVIDENCE_ZIP_MAX_MB", 200) * 1024 * 1024
 LUOSHI_EVIDENCE_ZIP_MAX_RATIO = env_int("LUOSHI_EVIDENCE_ZIP_MAX_RATIO", 100)
 
+# --- Scale-out: read replica, shared evidence store, database outages (docs/deployment.md) -----------
+# An optional streaming replica of the primary, read only by dashboards and exports through
+# luoshi.config.routers.replica_reads(); everything else, and every write, uses the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    if not DATABASE_URL:
+        raise ConfigError("DATABASE_REPLICA_URL needs DATABASE_URL: the embedded SQLite has no replica")
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("LUOSHI_DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    # Test runs read the replica alias from the test database itself.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["luoshi.config.routers.ReplicaRouter"]
+# While PostgreSQL is down or unreachable, a request gives up connecting after this many seconds and is
+# answered 503 (luoshi.core.dbdown) instead of holding a server thread.
+for _database in DATABASES.values():
+    if "postgresql" in _database["ENGINE"]:
+        _database.setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", env_int("LUOSHI_DB_CONNECT_TIMEOUT", 3)
+        )
+# The Retry-After of those 503 answers, in seconds.
+LUOSHI_DB_RETRY_AFTER = env_int("LUOSHI_DB_RETRY_AFTER_SECONDS", 5)
+# Where evidence files live: "filesystem" (LUOSHI_MEDIA_ROOT/evidence, a directory every web machine
+# mounts when there are several) or "s3" (an S3-compatible object store through django-storages).
+LUOSHI_STORAGE = env_str("LUOSHI_STORAGE", "filesystem")
+if LUOSHI_STORAGE not in {"filesystem", "s3"}:
+    raise ConfigError(f"LUOSHI_STORAGE must be filesystem or s3, not {LUOSHI_STORAGE!r}")
+if LUOSHI_STORAGE == "s3":
+    if not env_str("AWS_STORAGE_BUCKET_NAME"):
+        raise ConfigError("LUOSHI_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
+    _s3_options = {
+        "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+        # e.g. https://minio.intranet.example:9000; empty means Amazon S3 itself.
+        "endpoint_url": env_str("AWS_S3_ENDPOINT_URL"),
+        "region_name": env_str("AWS_S3_REGION_NAME"),
+        "access_key": env_str("AWS_ACCESS_KEY_ID"),
+        "secret_key": env_str("AWS_SECRET_ACCESS_KEY"),
+        # "path" for most self-hosted stores (MinIO, Ceph), which have no per-bucket host names.
+        "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE"),
+        # A CA bundle for a store with a certificate of the data centre's own authority.
+        "verify": env_str("AWS_CA_BUNDLE"),
+        # Keys start with this prefix, so that the bucket may hold other things too.
+        "location": env_str("LUOSHI_S3_PREFIX", "evidence"),
+    }
+    _s3_storage: dict[str, Any] = {
+        "BACKEND": "luoshi.evidence.storage_s3.S3EvidenceStorage",
+        # Unset values are left out, so that django-storages and boto3 use their own defaults (e.g. the
+        # credentials of an instance role).
+        "OPTIONS": {name: value for name, value in _s3_options.items() if value or name == "location"},
+    }
+    STORAGES["evidence"] = _s3_storage
+
 # --- Audit trail ----------------------------------------------------------------------------------
 LUOSHI_AUDIT_HASH = env_str("LUOSHI_AUDIT_HASH", "sha256")
 if LUOSHI_AUDIT_HASH not in {"sha256", "sm3"}:
@@ -233,6 +341,30 @@ if LUOSHI_AUDIT_HASH not in {"sha256", "sm3"}:
 LUOSHI_AUDIT_KEY_FILE = Path(env_str("LUOSHI_AUDIT_KEY_FILE", str(DATA_DIR / "audit_checkpoint.key")))
 # When set, the key itself (at least 32 characters) replaces the file, e.g. from a secrets manager.
 LUOSHI_AUDIT_KEY = env_str("LUOSHI_AUDIT_KEY")
+# How long audit events are kept before `luoshi audit purge` deletes them. The Cybersecurity Law (art. 21)
+# asks for six months at least, so shorter is refused here and again by the purge (luoshi.audit.retention).
+LUOSHI_AUDIT_RETENTION_DAYS = env_int("LUOSHI_AUDIT_RETENTION_DAYS", 365)
+if LUOSHI_AUDIT_RETENTION_DAYS < 185:
+    raise ConfigError(
+        f"LUOSHI_AUDIT_RETENTION_DAYS is {LUOSHI_AUDIT_RETENTION_DAYS}: audit events must be kept at least "
+        "185 days (six months). Set it to 185 or more."
+    )
+# Where the purge writes the checkpoint it signs at each cut; keep a copy away from the database server.
+LUOSHI_AUDIT_CHECKPOINT_DIR = Path(
+    env_str("LUOSHI_AUDIT_CHECKPOINT_DIR", str(DATA_DIR / "audit_checkpoints"))
+)
+
+# --- Sensitive fields (luoshi.core.crypto) --------------------------------------------------------
+# Keys that encrypt phone and ID numbers, webhook secrets and second-factor seeds: never in the database.
+# "id1:base64key,id2:base64key", the first encrypts and all decrypt (rotation: see docs/security.md).
+LUOSHI_FIELD_KEYS = env_str("LUOSHI_FIELD_KEYS")
+# Read when LUOSHI_FIELD_KEYS is empty: the same entries one a line. The demo and test profiles create it
+# (mode 0600) on first use; production requires one of the two and refuses to start without.
+LUOSHI_FIELD_KEY_FILE = Path(env_str("LUOSHI_FIELD_KEY_FILE", str(DATA_DIR / "field_keys")))
+# aes-gcm (AES-256-GCM) or sm4 (SM4-GCM, or SM4-CBC with HMAC-SM3 where OpenSSL lacks SM4-GCM).
+LUOSHI_FIELD_CIPHER = env_str("LUOSHI_FIELD_CIPHER", "aes-gcm")
+if LUOSHI_FIELD_CIPHER not in {"aes-gcm", "sm4"}:
+    raise ConfigError(f"LUOSHI_FIELD_CIPHER must be aes-gcm or sm4, not {LUOSHI_FIELD_CIPHER!r}")
 
 # --- Tasks: deadlines, lights, working days -----------------------------------------------------
 # The date lights and deadlines are judged against; empty means today (benchmarks freeze it, FORMAT.md).
@@ -323,16 +455,138 @@ if PRODUCTION:
     # /health is asked over plain HTTP by load balancers inside the data centre.
     SECURE_REDIRECT_EXEMPT = [r"^health$"]
 
+# Content-Security-Policy (django-csp): the pages load script and style from this origin only, with no
+# inline script, handler or style attribute anywhere (tests/hardening checks the templates render so).
+# Images may be data: URLs (the favicon and server-drawn charts); nothing may frame the pages.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+    }
+}
+# Requests that cost a lot or guess secrets are counted in the shared cache (luoshi.core.ratelimit):
+# each rule names URL names ("web:login", "api:search") or path prefixes ("/api/v1/search"), the methods
+# counted, whom to count (django-ratelimit keys: "ip", "user_or_ip", or a dotted function) and the rate
+# ("20/10m": 20 per ten minutes). Over the limit the answer is 429 with Retry-After.
+LUOSHI_RATE_LIMITS_ENABLED = env_bool("LUOSHI_RATE_LIMITS", default=True)
+LUOSHI_RATE_LIMITS = [
+    # Guessing passwords: failed sign-ins (the page's and the API token's) per name, above the lockout
+    # of django-axes at AXES_FAILURE_LIMIT failures, and per address. Successful sign-ins (302 from the
+    # page, 201 from the API) do not count, so a bureau behind one NAT address signs in freely.
+    {
+        "group": "login-username",
+        "match": ["web:login", "api:create_token"],
+        "methods": ["POST"],
+        "key": "luoshi.core.ratelimit.username_key",
+        "rate": env_str("LUOSHI_RATE_LOGIN_USERNAME", "20/10m"),
+        "successes": [201, 302],
+    },
+    {
+        "group": "login-ip",
+        "match": ["web:login", "api:create_token"],
+        "methods": ["POST"],
+        "key": "ip",
+        "rate": env_str("LUOSHI_RATE_LOGIN_IP", "100/10m"),
+        "successes": [201, 302],
+    },
+    # API tokens are for scripts, created rarely.
+    {
+        "group": "api-token",
+        "match": ["api:create_token"],
+        "methods": ["POST"],
+        "key": "ip",
+        "rate": env_str("LUOSHI_RATE_API_TOKEN", "30/h"),
+    },
+    # Every generated .xlsx, .docx and .pdf: each one builds a whole document on the server.
+    {
+        "group": "export",
+        "match": [
+            "web:ledger_export",
+            "web:rectification_export",
+            "web:bulletin_download",
+            "web:organization_import_template",
+            "api:download_bulletin",
+        ],
+        "methods": ["GET", "HEAD"],
+        "key": "user_or_ip",
+        "rate": env_str("LUOSHI_RATE_EXPORT", "30/5m"),
+    },
+    # Evidence files: generous for browsing task pages, a brake on copying a whole store out.
+    {
+        "group": "evidence-download",
+        "match": ["evidence:download", "api:download_evidence"],
+        "methods": ["GET", "HEAD"],
+        "key": "user_or_ip",
+        "rate": env_str("LUOSHI_RATE_EVIDENCE", "300/5m"),
+    },
+    {
+        "group": "search",
+        "match": ["web:search", "api:search"],
+        "methods": ["GET"],
+        "key": "user_or_ip",
+        "rate": env_str("LUOSHI_RATE_SEARCH", "60/m"),
+    },
+]
+# Counts live in the default cache: Redis in production, shared by every web process.
+RATELIMIT_USE_CACHE = "default"
+# A cache that cannot count lets requests through (logged) rather than refusing everyone; the sign-in
+# lockout lives in the database and still applies.
+RATELIMIT_FAIL_OPEN = True
+# The client's address: REMOTE_ADDR, or, behind a reverse proxy, the header it sets (as a META key,
+# e.g. LUOSHI_CLIENT_IP_HEADER=HTTP_X_REAL_IP). Only trust a header that the proxy always overwrites.
+LUOSHI_CLIENT_IP_HEADER = env_str("LUOSHI_CLIENT_IP_HEADER")
+RATELIMIT_IP_META_KEY = "luoshi.core.ratelimit.client_ip"
+# A Django request refuses more files than this (400) before any is written to a temporary file; the
+# evidence service's own limit (LUOSHI_EVIDENCE_MAX_FILES) gives the friendlier message below it.
+DATA_UPLOAD_MAX_NUMBER_FILES = max(2 * LUOSHI_EVIDENCE_MAX_FILES, 20)
+
+# --- Operations: health checks, logs, backups (docs/operations.md) ---------------------------------
+# Each health check gives up after this long, so /health answers in about a second whatever is down.
+LUOSHI_HEALTH_TIMEOUT_MS = env_int("LUOSHI_HEALTH_TIMEOUT_MS", 400)
+# The disk check fails when a directory the application writes has less free space than this.
+LUOSHI_HEALTH_MIN_FREE_MB = env_int("LUOSHI_HEALTH_MIN_FREE_MB", 512)
+# "auto": check the broker in production, and elsewhere only when CELERY_BROKER_URL or REDIS_URL is set
+# (the demo runs its jobs in-process, without a broker); "required": always; "off": never.
+LUOSHI_HEALTH_BROKER = env_str("LUOSHI_HEALTH_BROKER", "auto")
+if LUOSHI_HEALTH_BROKER not in {"auto", "required", "off"}:
+    raise ConfigError(f"LUOSHI_HEALTH_BROKER must be auto, required or off, not {LUOSHI_HEALTH_BROKER!r}")
+LUOSHI_BROKER_CONFIGURED = PRODUCTION or bool(env_str("CELERY_BROKER_URL") or REDIS_URL)
+# Where pg_dump and pg_restore are (`luoshi backup`/`restore` on PostgreSQL); empty: found on PATH.
+LUOSHI_PG_BINDIR = env_str("LUOSHI_PG_BINDIR")
+
 # --- Logging --------------------------------------------------------------------------------------
+# "json": one JSON object a line for a log collector; "plain": lines for people reading a terminal.
+LUOSHI_LOG_FORMAT = env_str("LUOSHI_LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LUOSHI_LOG_FORMAT not in {"json", "plain"}:
+    raise ConfigError(f"LUOSHI_LOG_FORMAT must be json or plain, not {LUOSHI_LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "luoshi.core.logging.RequestIdLogFilter"}},
+    "filters": {
+        "request": {"()": "luoshi.core.logging.RequestLogFilter"},
+        # Masks phone and ID numbers and secrets (luoshi.core.redaction); after "request", so that the
+        # path it adds is masked too.
+        "redact": {"()": "luoshi.core.redaction.RedactingFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "luoshi.core.logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        # Filters on the handler (not a logger) see the records of every logger that propagates here.
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LUOSHI_LOG_FORMAT,
+            "filters": ["request", "redact"],
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("LUOSHI_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},

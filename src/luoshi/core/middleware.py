@@ -1,13 +1,14 @@
-"""Request plumbing: request ids, the user's language, idle timeout, and login required by default."""
+"""Request plumbing: request ids, the user's language, and login required by default.
+
+Session lifetime (idle and absolute) and the second step live in ``luoshi.accounts.middleware``.
+"""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
@@ -15,10 +16,6 @@ from django.utils import translation
 from luoshi.core import context
 
 Handler = Callable[[HttpRequest], HttpResponse]
-
-LAST_SEEN_SESSION_KEY = "luoshi_last_seen"
-# Refreshing the idle clock costs a session write, so it is refreshed at most this often.
-LAST_SEEN_RESOLUTION_SECONDS = 60
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -60,26 +57,6 @@ class UserLanguageMiddleware:
         if chosen and chosen in dict(settings.LANGUAGES):
             translation.activate(chosen)
             request.LANGUAGE_CODE = chosen
-        return self.get_response(request)
-
-
-class IdleTimeoutMiddleware:
-    """Ends a session on the server after ``LUOSHI_IDLE_TIMEOUT`` without a request."""
-
-    def __init__(self, get_response: Handler) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and hasattr(request, "session"):
-            now = time.time()
-            last_seen = request.session.get(LAST_SEEN_SESSION_KEY)
-            idle_limit = settings.LUOSHI_IDLE_TIMEOUT.total_seconds()
-            if last_seen is not None and now - float(last_seen) > idle_limit:
-                logout(request)
-                request.session["luoshi_idle_logout"] = True
-            elif last_seen is None or now - float(last_seen) > LAST_SEEN_RESOLUTION_SECONDS:
-                request.session[LAST_SEEN_SESSION_KEY] = now
         return self.get_response(request)
 
 

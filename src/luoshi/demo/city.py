@@ -23,6 +23,8 @@ from django.db import connections, transaction
 from django.utils.translation import gettext as _
 
 from luoshi.core.errors import ValidationFailed
+from luoshi.duties import services as duty_services
+from luoshi.duties.models import Duty
 from luoshi.organizations import services as orgs
 from luoshi.organizations.models import Organization, OrganizationKind, Role, User
 
@@ -498,7 +500,13 @@ PEOPLE: tuple[PersonSpec, ...] = (
     PersonSpec("duanpeng", "段鹏", "qianshan_datun", W, "党政办科员"),
     PersonSpec("kongyan", "孔燕", "xingsheng_guangming", W, "社区网格员"),
     PersonSpec("shaojun", "邵军", "ganquan_nangou", W, "村委会委员"),
+    # The security and audit administrators (see DUTIES): posts without administrator rights.
+    PersonSpec("xuqing", "徐清", "data", W, "网络安全管理员"),
+    PersonSpec("yanlan", "严岚", "audit", W, "安全审计员"),
 )
+
+# Separation of duties (三权分立): three people, one duty each. The admin is the system administrator.
+DUTIES = {"admin": Duty.SYSTEM, "xuqing": Duty.SECURITY, "yanlan": Duty.AUDIT}
 
 # The personas of SCENARIOS.md, listed first when the accounts are printed.
 PERSONAS = ("admin", "zhaomin", "zhouwenbo", "liqiang", "wangfang", "chengang")
@@ -515,6 +523,7 @@ class DemoAccount:
     post: str
     password: str
     persona: bool
+    duty: str = ""
 
 
 @dataclass
@@ -600,6 +609,10 @@ def build_city(*, admin_password: str = DEMO_PASSWORD) -> DemoCity:
         except ValidationFailed as exc:
             problems = "; ".join(m for messages in exc.fields.values() for m in messages)
             raise DemoError(f"{exc.message} {problems}".strip()) from exc
+    for username, duty in DUTIES.items():
+        duty_services.duty_grant(
+            actor=None, person=people[username], duty=duty, reason=_("Demo city: separation of duties")
+        )
     return DemoCity(units=units, people=people, admin_password=admin_password)
 
 
@@ -610,21 +623,27 @@ def demo_accounts(*, admin_password: str | None) -> list[DemoAccount]:
     """
     units = {spec.key: spec for spec in UNITS}
     roles = dict(Role.choices)
+    duties = dict(Duty.choices)
     accounts = [
         DemoAccount(
             username=p.username,
             name=p.name,
             unit=units[p.unit].name,
-            role=str(roles[p.role]),
+            # The duty shows in the role column, so the printed list names the three administrators.
+            role=" · ".join(
+                [str(roles[p.role])] + ([str(duties[DUTIES[p.username]])] if p.username in DUTIES else [])
+            ),
             post=p.post,
             password=(
                 (admin_password or _("(the one you set)")) if p.username == ADMIN_USERNAME else DEMO_PASSWORD
             ),
             persona=p.username in PERSONAS,
+            duty=DUTIES.get(p.username, ""),
         )
         for p in PEOPLE
     ]
-    return sorted(accounts, key=lambda a: not a.persona)
+    # Personas first, then the holders of the duties, then everyone else in table order.
+    return sorted(accounts, key=lambda a: (not a.persona, not a.duty))
 
 
 def sqlite_files() -> list[Path]:

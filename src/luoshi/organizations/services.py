@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from luoshi.audit import services as audit
 from luoshi.core import trees
-from luoshi.core.errors import ValidationFailed
+from luoshi.core.errors import NotAllowed, ValidationFailed
 from luoshi.core.validation import check_version, snapshot, validate_model
 from luoshi.organizations.models import (
     LanguageChoice,
@@ -25,7 +25,7 @@ from luoshi.organizations.models import (
 )
 
 ORG_FIELDS = ("name", "short_name", "kind", "region_code", "duties", "sort_order", "is_active")
-PERSON_FIELDS = ("display_name", "email", "phone", "language", "is_active")
+PERSON_FIELDS = ("display_name", "email", "phone", "id_number", "language", "is_active")
 
 
 @transaction.atomic
@@ -244,6 +244,13 @@ def person_update(
         setattr(locked, field, value.strip() if isinstance(value, str) else value)
     validate_model(locked, exclude=["password"])
     if memberships is not None:
+        if (
+            actor is not None
+            and getattr(actor, "pk", None) == locked.pk
+            and not _same_posts(locked, memberships)
+        ):
+            # Separation of duties: nobody grants themselves a post (or a role), whatever the way in.
+            raise NotAllowed(_("You cannot change your own posts; ask an administrator."))
         _replace_memberships(locked, memberships)
     changed = audit.diff(before, snapshot(locked, PERSON_FIELDS))
     after_memberships = _membership_summary(locked)
@@ -255,6 +262,11 @@ def person_update(
     locked.save()
     locked.refresh_from_db()
     audit.record(actor=actor, action="person.update", obj=locked, changes=changed)
+    if before["is_active"] and not locked.is_active:
+        # A deactivated person is signed out everywhere now, not at their sessions' next request.
+        from luoshi.accounts.services import sessions_end_deactivated
+
+        sessions_end_deactivated(actor=actor, person=locked)
     return locked
 
 
@@ -287,6 +299,11 @@ def _replace_memberships(person: User, memberships: list[tuple[Organization, str
         rows.append(Membership(user=person, organization=org, role=role, title=title, is_primary=not rows))
     Membership.objects.filter(user=person).delete()
     Membership.objects.bulk_create(rows)
+
+
+def _same_posts(person: User, memberships: list[tuple[Organization, str, str]]) -> bool:
+    """Whether ``memberships`` hold the same units and roles as the person has (titles aside)."""
+    return {f"{org.pk}:{role}" for org, role, _title in memberships} == set(_membership_summary(person))
 
 
 def _membership_summary(person: User) -> list[str]:

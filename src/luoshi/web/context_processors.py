@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from luoshi.access.policy import can_view_audit
+from luoshi.access.policy import can_view_audit, duty_of
 from luoshi.organizations.models import Membership
 
 # (url name, label, url names that count as "in this section")
@@ -28,8 +28,12 @@ SECTIONS = (
     ("web:directive_list", _("Directives"), ("directive_", "clause_", "task_new")),
     ("web:organization_list", _("Organisations"), ("organization_",)),
     ("web:person_list", _("People"), ("person_",)),
+    ("web:duty_list", _("Duties"), ("duty_",)),
     ("web:audit_list", _("Audit trail"), ("audit_",)),
 )
+# Sections shown only to some: the full audit trail to the audit administrator, the list of the three
+# administrator duties to whoever holds one of them.
+RESTRICTED = {"web:audit_list": can_view_audit, "web:duty_list": lambda user: bool(duty_of(user))}
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ class Navigation:
         current = match.url_name or "" if match else ""
         items = []
         for url_name, label, prefixes in SECTIONS:
-            if url_name == "web:audit_list" and not can_view_audit(self.user):
+            if url_name in RESTRICTED and not RESTRICTED[url_name](self.user):
                 continue
             is_current = any(current == p or (p.endswith("_") and current.startswith(p)) for p in prefixes)
             items.append(NavItem(url=reverse(url_name), label=str(label), current=is_current))

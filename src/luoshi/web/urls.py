@@ -11,6 +11,7 @@ from luoshi.web.views import (
     conveyance,
     directives,
     drafting,
+    duties,
     evaluation,
     health,
     home,
@@ -54,6 +55,9 @@ urlpatterns = [
     path("people/<int:pk>/edit/", people.person_edit, name="person_edit"),
     path("audit/", audit.audit_list, name="audit_list"),
     path("audit/verify/", audit.audit_verify, name="audit_verify"),
+    path("duties/", duties.duty_list, name="duty_list"),
+    path("people/<int:pk>/duty/grant/", duties.duty_grant, name="duty_grant"),
+    path("people/<int:pk>/duty/revoke/", duties.duty_revoke, name="duty_revoke"),
     # Task lists (My work, the ledger, directives, search).
     path("my-work/", mywork.mywork, name="mywork"),
     path("ledger/", ledger.ledger, name="ledger"),

@@ -10,23 +10,38 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from luoshi.accounts import services as accounts
+from luoshi.accounts.middleware import OWES_ENROLMENT, OWES_SECOND_STEP, owed
+from luoshi.accounts.sessionkeys import ENDED_NOTICE
 from luoshi.audit import services as audit
 from luoshi.organizations import services as orgs
 from luoshi.organizations.models import LanguageChoice, User
 from luoshi.web.forms import LoginForm
 from luoshi.web.shortcuts import safe_next
 
-IDLE_LOGOUT_SESSION_KEY = "luoshi_idle_logout"
-
 
 def _minutes(delta: Any) -> int:
     return max(1, round(delta.total_seconds() / 60))
+
+
+def _ended_notice(reason: str) -> str:
+    """Why the server ended the previous session, for the sign-in page."""
+    if reason == accounts.END_IDLE:
+        return _("You were signed out after %(minutes)d minutes without activity.") % {
+            "minutes": _minutes(settings.LUOSHI_IDLE_TIMEOUT)
+        }
+    if reason == accounts.END_LIFETIME:
+        return _("You were signed out because you signed in more than %(hours)d hours ago.") % {
+            "hours": max(1, round(settings.SESSION_COOKIE_AGE / 3600))
+        }
+    return _("Your session was ended. Please sign in again.")
 
 
 def _render_login(
@@ -63,12 +78,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(safe_next(request, request.GET.get("next"), reverse("web:home")))
     if request.method != "POST":
-        notice = ""
-        if request.session.pop(IDLE_LOGOUT_SESSION_KEY, False):
-            notice = _("You were signed out after %(minutes)d minutes without activity.") % {
-                "minutes": _minutes(settings.LUOSHI_IDLE_TIMEOUT)
-            }
-        return _render_login(request, LoginForm(), notice=notice)
+        reason = request.session.pop(ENDED_NOTICE, "")
+        return _render_login(request, LoginForm(), notice=_ended_notice(reason) if reason else "")
 
     form = LoginForm(request.POST)
     if not form.is_valid():
@@ -90,7 +101,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
         )
     login(request, user)  # rotates the session key
     audit.record(actor=user, action="auth.login", obj=user)
-    response = redirect(safe_next(request, request.POST.get("next"), reverse("web:home")))
+    target = safe_next(request, request.POST.get("next"), reverse("web:home"))
+    # The password was the first step; SecondStepMiddleware would send the person on anyway.
+    debt = owed(request)
+    if debt in (OWES_SECOND_STEP, OWES_ENROLMENT):
+        step = "accounts:second_step" if debt == OWES_SECOND_STEP else "accounts:enrol"
+        target = f"{reverse(step)}?{urlencode({'next': target})}"
+    response = redirect(target)
     if user.language:
         _set_language_cookie(response, user.language)
     return response
@@ -115,7 +132,7 @@ def lockout_response(
 def logout_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_authenticated:
-        audit.record(actor=user, action="auth.logout", obj=user)
+        accounts.session_ended(user=user, session_key=request.session.session_key, reason=accounts.END_LOGOUT)
     logout(request)
     return redirect("web:login")
 

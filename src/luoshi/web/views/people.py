@@ -14,9 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from luoshi import access
-from luoshi.access import Action
+from luoshi.access import Action, policy
 from luoshi.access.policy import can_view_audit
 from luoshi.core.errors import Conflict, LuoshiError
+from luoshi.duties import selectors as duty_selectors
+from luoshi.duties.forms import DutyGrantForm, DutyRevokeForm
 from luoshi.organizations import selectors as org_selectors
 from luoshi.organizations import services as orgs
 from luoshi.organizations.models import Membership, User
@@ -62,18 +64,25 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     person = get_visible_or_404(user, User.objects.all(), pk)
     may_change = access.can(user, Action.CHANGE, person)
+    may_grant = policy.can_grant_duty(user, person)
     context = {
         "person": person,
         "memberships": selectors.visible_memberships(user, person),
         "may_change": may_change,
         "events": selectors.recent_events(person) if may_change or can_view_audit(user) else None,
+        "duty_grant": duty_selectors.grant_of(person),
+        "is_superuser_admin": person.is_superuser,
+        "may_grant_duty": may_grant,
+        "grant_form": DutyGrantForm() if may_grant else None,
+        "revoke_form": DutyRevokeForm() if may_grant else None,
     }
     return render(request, "web/people/detail.html", context)
 
 
 def _manages(user: Any, person: User) -> bool:
-    """Whether ``user`` may change ``person``'s roles and activation: their administrator, not themselves."""
-    return bool(user.is_superuser or (person.pk != user.pk and access.can(user, Action.CHANGE, person)))
+    """Whether ``user`` may change ``person``'s roles and activation: their administrator, never themselves
+    (superusers included: nobody grants themselves a role)."""
+    return policy.can_manage_person(user, person)
 
 
 def _membership_initial(memberships: list[Membership]) -> list[dict[str, Any]]:

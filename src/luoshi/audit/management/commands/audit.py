@@ -1,9 +1,11 @@
-"""``luoshi audit verify [--checkpoint FILE]`` and ``luoshi audit checkpoint FILE``.
+"""``luoshi audit verify [--checkpoint FILE]``, ``luoshi audit checkpoint FILE`` and ``luoshi audit purge``.
 
 Exit status 0 when the trail is intact (or the checkpoint was written), 1 when it is broken, with the first
 broken event (sequence number and object) named on standard error. Run ``checkpoint`` regularly (e.g.
 nightly from cron) and keep the files away from the database server; ``verify --checkpoint`` with the
-latest one then also catches events deleted from the end of the trail.
+latest one then also catches events deleted from the end of the trail. Run ``purge`` daily (the worker's
+scheduler does) to delete the events older than ``LUOSHI_AUDIT_RETENTION_DAYS`` (see
+``luoshi.audit.retention``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, NoReturn
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from luoshi.audit import triggers
+from luoshi.audit import retention, triggers
 from luoshi.audit.checkpoints import CheckpointError
 from luoshi.audit.verify import ChainBroken, verify_chain, write_checkpoint
 
@@ -26,7 +28,9 @@ class Command(BaseCommand):
     help = "Check the audit trail's hash chain, or write a signed checkpoint of its head."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        subcommands = parser.add_subparsers(dest="subcommand", required=True, metavar="{verify,checkpoint}")
+        subcommands = parser.add_subparsers(
+            dest="subcommand", required=True, metavar="{verify,checkpoint,purge}"
+        )
         verify = subcommands.add_parser(
             "verify",
             help=_("Walk the hash chain; exit 1 naming the first broken event."),
@@ -51,6 +55,30 @@ class Command(BaseCommand):
             ),
         )
         checkpoint.add_argument("file", type=Path, metavar="FILE", help=_("Where to write the checkpoint."))
+        purge = subcommands.add_parser(
+            "purge",
+            help=_("Delete the events older than the retention, after signing a checkpoint at the cut."),
+            description=_(
+                "Verify the chain, sign a checkpoint at the newest event past the retention "
+                "(LUOSHI_AUDIT_RETENTION_DAYS, at least 185 days), write it to the checkpoint directory, "
+                "then delete the events up to it and record the purge. The trail still verifies from the "
+                "first kept event."
+            ),
+        )
+        purge.add_argument(
+            "--days",
+            type=int,
+            help=_("Keep this many days instead of LUOSHI_AUDIT_RETENTION_DAYS (185 or more)."),
+        )
+        purge.add_argument(
+            "--checkpoint-dir",
+            type=Path,
+            metavar="DIR",
+            help=_("Where to write the checkpoint of the cut (default LUOSHI_AUDIT_CHECKPOINT_DIR)."),
+        )
+        purge.add_argument(
+            "--dry-run", action="store_true", help=_("Only say which events would be deleted.")
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         missing = triggers.missing_triggers()
@@ -63,6 +91,8 @@ class Command(BaseCommand):
             )
         if options["subcommand"] == "verify":
             self._verify(options["checkpoint"])
+        elif options["subcommand"] == "purge":
+            self._purge(options["days"], options["checkpoint_dir"], dry_run=options["dry_run"])
         else:
             self._checkpoint(options["file"])
 
@@ -88,6 +118,31 @@ class Command(BaseCommand):
                     "hash": written.head_hash,
                 }
             )
+        )
+
+    def _purge(self, days: int | None, checkpoint_dir: Path | None, *, dry_run: bool) -> None:
+        try:
+            if dry_run:
+                todo = retention.plan(days=days)
+                self.stdout.write(self._describe(todo, deleted=None))
+                return
+            done = retention.purge_expired(days=days, checkpoint_dir=checkpoint_dir)
+        except (retention.RetentionTooShort, ChainBroken, CheckpointError) as exc:
+            self._fail(str(exc.message))
+        message = self._describe(done.plan, deleted=done.deleted)
+        if done.checkpoint_path is not None:
+            message += " " + _("Checkpoint of the cut: %(path)s.") % {"path": done.checkpoint_path}
+        self.stdout.write(self.style.SUCCESS(message))
+
+    def _describe(self, todo: retention.PurgePlan, *, deleted: int | None) -> str:
+        when = todo.cutoff.isoformat(timespec="seconds")
+        if todo.count == 0:
+            return _("No audit event is older than %(date)s; nothing to purge.") % {"date": when}
+        values = {"count": todo.count, "first": todo.first_seq, "last": todo.through_seq, "date": when}
+        if deleted is None:
+            return _("%(count)d events (#%(first)d to #%(last)d) are older than %(date)s.") % values
+        return _("Purged %(count)d events (#%(first)d to #%(last)d) older than %(date)s.") % (
+            values | {"count": deleted}
         )
 
     def _fail(self, message: str) -> NoReturn:

@@ -8,10 +8,13 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from luoshi.core.errors import ValidationFailed
 from luoshi.core.management.commands._options import add_data_dir_argument, check_data_dir
+from luoshi.duties import services as duty_services
+from luoshi.duties.models import Duty
 from luoshi.organizations import services as orgs
 from luoshi.organizations.models import Organization, Role
 
@@ -44,27 +47,56 @@ class Command(BaseCommand):
             action="store_false",
             help=_("An administrator of --organization only, without superuser rights."),
         )
+        parser.add_argument(
+            "--duty",
+            choices=Duty.values,
+            help=_(
+                "Give the account one of the three separate duties. A superuser is the system "
+                "administrator; security and audit administrators get neither superuser rights nor an "
+                "administrator post, so this is how an installation gets its first of each."
+            ),
+        )
         add_data_dir_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         check_data_dir(options)
-        org = self._organization(options["organization"])
-        if org is None and not options["superuser"]:
-            raise CommandError(_("An administrator without superuser rights needs --organization."))
+        duty = options["duty"] or (Duty.SYSTEM if options["superuser"] else "")
+        if duty in {Duty.SECURITY, Duty.AUDIT}:
+            # Separation of duties: administering units and people is the system administrator's.
+            options["superuser"] = False
+            org = None
+        else:
+            org = self._organization(options["organization"])
+            if org is None and not options["superuser"]:
+                raise CommandError(_("An administrator without superuser rights needs --organization."))
         password = options["password"] or self._ask_password()
         try:
-            person = orgs.person_create(
-                actor=None,
-                username=options["username"],
-                display_name=options["name"] or options["username"],
-                email=options["email"],
-                password=password,
-                memberships=[(org, Role.ADMIN, "")] if org else [],
-                is_superuser=options["superuser"],
-            )
+            # The account and its duty together, or neither.
+            with transaction.atomic():
+                person = orgs.person_create(
+                    actor=None,
+                    username=options["username"],
+                    display_name=options["name"] or options["username"],
+                    email=options["email"],
+                    password=password,
+                    memberships=[(org, Role.ADMIN, "")] if org else [],
+                    is_superuser=options["superuser"],
+                )
+                if duty:
+                    duty_services.duty_grant(
+                        actor=None, person=person, duty=duty, reason="luoshi createadmin"
+                    )
         except ValidationFailed as exc:
             problems = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in exc.fields.items())
             raise CommandError(f"{exc.message} {problems}".strip()) from exc
+        if duty in {Duty.SECURITY, Duty.AUDIT}:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _("Created %(username)s (%(duty)s).")
+                    % {"username": person.username, "duty": Duty(duty).label}
+                )
+            )
+            return
         kind = _("superuser") if person.is_superuser else _("administrator")
         where = (
             _("administrator of %(unit)s") % {"unit": org.name}
