@@ -12,6 +12,8 @@ import pytest
 PRODUCTION_ENV = {
     "LUOSHI_PROFILE": "production",
     "SECRET_KEY": "k7#Vq2!pZr9@Lm4$Xw8^Tn1&Hs6*Bd3(Fg5)Jc0_Ye-Ua+Oi=Re~Wt|Qy<Pu>Mz",
+    # Production refuses to start without field encryption keys (luoshi.core.crypto).
+    "LUOSHI_FIELD_KEYS": "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
     "ALLOWED_HOSTS": "luoshi.example.gov.cn",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     "DEBUG": "false",

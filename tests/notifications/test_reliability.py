@@ -200,6 +200,8 @@ def world(tmp_path: Path, city, sink: Sink) -> World:
         DJANGO_SETTINGS_MODULE="luoshi.config.settings",
         LUOSHI_DATA_DIR=str(tmp_path),
         SECRET_KEY="reliability-tests",
+        # The worker decrypts the channel's address and secret written by this process.
+        LUOSHI_FIELD_KEYS=settings.LUOSHI_FIELD_KEYS,
         LUOSHI_WEBHOOK_ALLOWLIST="127.0.0.1",
         LUOSHI_NOTIFY_INTERVAL_SECONDS="1",
         LUOSHI_NOTIFY_BACKOFF_SECONDS="1",

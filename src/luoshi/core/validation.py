@@ -32,5 +32,7 @@ def check_version(obj: Any, expected: int | None) -> None:
 
 
 def snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    """The audited fields of ``obj`` as a dict, for before/after summaries."""
-    return {f: getattr(obj, f) for f in fields}
+    """The audited fields of ``obj`` as a dict, for before/after summaries (encrypted ones masked)."""
+    from luoshi.core.fields import audit_value
+
+    return {f: audit_value(obj, f) for f in fields}

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from luoshi.core.fields import EncryptedTextField, EncryptedURLField
+
 
 class NotificationStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -92,10 +94,11 @@ class Channel(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=16, choices=[(k.value, k.label) for k in ENDPOINT_KINDS])
-    url = models.URLField(_("address"), max_length=500)
-    # The signing secret (webhook HMAC key, DingTalk "加签" secret); WeCom robots carry their key in the URL.
-    # Kept in this one field so that encrypting it at rest later changes one place.
-    secret = models.CharField(_("secret"), max_length=200, blank=True)
+    # Encrypted too: DingTalk robots carry their access token in the address, WeCom robots their key.
+    url = EncryptedURLField(_("address"), max_length=500)
+    # The signing secret (webhook HMAC key, DingTalk "加签" secret).
+    # Encrypted at rest (luoshi.core.fields), under a key kept outside the database.
+    secret = EncryptedTextField(_("secret"), max_length=200, blank=True)
     organization = models.ForeignKey(
         "organizations.Organization",
         null=True,

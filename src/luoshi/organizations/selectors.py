@@ -139,7 +139,7 @@ def people_list(
     """Visible people, each with ``visible_memberships`` prefetched.
 
     ``org`` keeps those who hold a post in that unit (or, with ``subtree``, anywhere below it too); ``q``
-    matches the username, name, email or phone.
+    matches the username, name or email. Phone numbers are encrypted at rest, so they cannot be searched.
     """
     qs = visible(user, User.objects.all())
     if org is not None:
@@ -149,10 +149,7 @@ def people_list(
     if q and q.strip():
         needle = q.strip()
         qs = qs.filter(
-            Q(username__icontains=needle)
-            | Q(display_name__icontains=needle)
-            | Q(email__icontains=needle)
-            | Q(phone__icontains=needle)
+            Q(username__icontains=needle) | Q(display_name__icontains=needle) | Q(email__icontains=needle)
         )
     return qs.prefetch_related(_memberships_prefetch(user)).order_by("username")
 

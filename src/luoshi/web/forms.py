@@ -13,7 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from luoshi.core.errors import LuoshiError
-from luoshi.organizations.models import Membership, Organization, Role, User
+from luoshi.organizations.models import Membership, Organization, Role, User, validate_id_number
 
 EMPTY_CHOICE_LABEL = _("Choose…")
 
@@ -185,7 +185,7 @@ class PeopleFilterForm(forms.Form):
         label=_("Find a person"),
         required=False,
         max_length=100,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, username, phone or email")}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, username or email")}),
     )
     org = OrganizationChoiceField(label=_("Unit (with the units below it)"), required=False)
 
@@ -203,6 +203,13 @@ class PersonForm(forms.Form):
     display_name = _model_field(User, "display_name", required=True)
     email = _model_field(User, "email")
     phone = _model_field(User, "phone")
+    # The saved ID number is never sent back to the browser: an empty box keeps it.
+    id_number = _model_field(
+        User,
+        "id_number",
+        help_text=_("Resident identity card number (18 characters). Leave empty to keep the saved one."),
+    )
+    clear_id_number = forms.BooleanField(label=_("Remove the saved ID number"), required=False)
     language = _model_field(User, "language")
     is_active = _model_field(User, "is_active")
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -213,10 +220,21 @@ class PersonForm(forms.Form):
             del self.fields["is_active"]
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["phone"].widget.attrs.update({"autocomplete": "tel", "type": "tel"})
+        self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+
+    def clean_id_number(self) -> str:
+        value = (self.cleaned_data.get("id_number") or "").strip().upper()
+        if value:
+            validate_id_number(value)
+        return value
 
     def service_kwargs(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data.pop("version", None)
+        if data.pop("clear_id_number", False):
+            data["id_number"] = ""
+        elif not data.get("id_number"):
+            data.pop("id_number", None)
         return data
 
 

@@ -9,6 +9,8 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from luoshi.core import redaction
+
 register = template.Library()
 
 ACTION_LABELS = {
@@ -29,6 +31,12 @@ OBJECT_PAGES = {
     "organizations.organization": "web:organization_detail",
     "organizations.user": "web:person_detail",
 }
+
+
+@register.filter
+def masked_url(url: str) -> str:
+    """A webhook address with its query values (a robot's token) masked, for lists."""
+    return redaction.mask_url(url)
 
 
 @register.filter
