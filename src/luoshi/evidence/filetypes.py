@@ -93,6 +93,10 @@ BY_FILETYPE = {
 OOXML_FOLDERS = {"word/": DOCX, "xl/": XLSX, "ppt/": PPTX}
 
 INLINE_CONTENT_TYPES = frozenset(k.content_type for k in BY_FILETYPE.values() if k.inline)
+# Every type the checks above can give a file; nothing else is ever sent as what it claims to be.
+SERVABLE_CONTENT_TYPES = frozenset(
+    {k.content_type for k in (*BY_FILETYPE.values(), *OOXML_FOLDERS.values())} | {OLE2_CONTENT_TYPE}
+)
 
 _EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,5})$")
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$", re.IGNORECASE)

@@ -30,8 +30,9 @@ def download_response(evidence: EvidenceFile) -> FileResponse:
         # it behind the application's back.
         logger.error("Evidence file %s (row %s) is missing from the store", evidence.stored_name, evidence.pk)
         raise Http404 from exc
-    response = FileResponse(handle, content_type=evidence.content_type)
-    inline = evidence.content_type in filetypes.INLINE_CONTENT_TYPES
+    content_type = served_type(evidence.content_type)
+    response = FileResponse(handle, content_type=content_type)
+    inline = content_type in filetypes.INLINE_CONTENT_TYPES
     response["Content-Disposition"] = content_disposition(
         "inline" if inline else "attachment", evidence.original_name, fallback=f"evidence-{evidence.pk}"
     )
@@ -42,6 +43,15 @@ def download_response(evidence: EvidenceFile) -> FileResponse:
     # Access is checked on every request; no cache in between may keep a copy for someone else.
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def served_type(recorded: str) -> str:
+    """The type a file is sent as: the recorded one if it is on the allowlist, else opaque bytes.
+
+    Every row written by the service has an allowed type; this guards against rows from elsewhere (an
+    import, a restore of an older version, a hand-edited database) naming HTML, SVG or script.
+    """
+    return recorded if recorded in filetypes.SERVABLE_CONTENT_TYPES else "application/octet-stream"
 
 
 def content_disposition(disposition: str, name: str, *, fallback: str) -> str:

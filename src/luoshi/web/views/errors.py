@@ -25,6 +25,15 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "web/errors/csrf.html", {"back": back}, status=403)
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django refused to read (a forged host, too many fields or files, a broken session).
+
+    Rendered without the request: what was wrong may be the session or a header the page would use.
+    """
+    api = _api_error(request, "bad_request", _("The request could not be read."), 400)
+    return api or HttpResponse(get_template("web/errors/400.html").render(), status=400)
+
+
 @requires_csrf_token
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     api = _api_error(request, "forbidden", _("You are not allowed to do this."), 403)

@@ -72,6 +72,29 @@
     }
   });
 
+  // Over a rate limit (429) htmx would silently draw nothing: show the server's explanation (the first
+  // paragraph of its page, which says how long to wait) where the page shows its messages.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (!xhr || xhr.status !== 429) return;
+    event.detail.shouldSwap = false;
+    var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+    var explanation = page.querySelector(".error-page p");
+    var main = document.getElementById("main");
+    if (!explanation || !main) return;
+    var messages = main.querySelector(".messages");
+    if (!messages) {
+      messages = document.createElement("div");
+      messages.className = "messages";
+      main.insertBefore(messages, main.firstChild);
+    }
+    var notice = document.createElement("p");
+    notice.className = "notice notice-error";
+    notice.setAttribute("role", "alert");
+    notice.textContent = explanation.textContent;
+    messages.replaceChildren(notice);
+  });
+
   // After such a swap, keyboard and screen-reader users land on what the server said: the errors, or
   // the confirmation (regions that want this carry data-focus-after-swap).
   document.addEventListener("htmx:afterSettle", function () {
