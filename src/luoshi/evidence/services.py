@@ -48,6 +48,10 @@ from luoshi.tasks.models import OPEN_STATUSES, CompletionRequest, ProgressReport
 logger = logging.getLogger(__name__)
 
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+# A shared directory (NFS, CIFS) that went away or turned read-only: the upload may succeed later.
+STORE_UNREACHABLE = frozenset(
+    {errno.EIO, errno.EROFS, errno.ESTALE, errno.ENOTCONN, errno.ETIMEDOUT, errno.EHOSTDOWN}
+)
 HASH_CHUNK = 1024 * 1024
 
 
@@ -56,6 +60,14 @@ class StoreFull(LuoshiError):
 
     code = "storage_full"
     status = 507
+
+
+class StoreUnavailable(LuoshiError):
+    """The evidence store (a shared directory or an object store) cannot be reached just now; the upload
+    was refused and nothing was saved."""
+
+    code = "storage_unavailable"
+    status = 503
 
 
 @dataclass(frozen=True)
@@ -237,8 +249,23 @@ def _store(
         if isinstance(exc, OSError) and exc.errno in DISK_FULL:
             logger.error("The evidence store is full: %s", exc)
             raise StoreFull(_("The file store is full; nothing was saved.")) from exc
+        if _unreachable(exc):
+            logger.error("The evidence store cannot be reached: %s", exc)
+            raise StoreUnavailable(
+                _("The file store cannot be reached just now; nothing was saved. Try again in a while.")
+            ) from exc
         raise
     return rows
+
+
+def _unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in STORE_UNREACHABLE:
+        return True
+    # Errors of an S3-compatible store (luoshi.evidence.storage_s3): endpoint down, bucket missing,
+    # credentials refused. Imported here so that the file system store never loads boto3.
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return isinstance(exc, BotoCoreError | ClientError)
 
 
 def _remove(storage: Storage, names: Iterable[str]) -> None:

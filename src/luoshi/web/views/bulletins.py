@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from luoshi.config.routers import use_replica_reads
 from luoshi.core import workdays
 from luoshi.core.errors import LuoshiError, NotFound, ValidationFailed
 from luoshi.evaluation.periods import Period
@@ -155,6 +156,7 @@ def bulletin_issue(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
+@use_replica_reads
 def bulletin_download(request: HttpRequest, pk: int, file_format: str) -> HttpResponse:
     if file_format not in documents.RENDERERS:
         raise Http404

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from luoshi.config.routers import use_replica_reads
 from luoshi.core import workdays
 from luoshi.core.errors import NotFound
 from luoshi.indicators import cockpit as figures
@@ -15,6 +16,7 @@ from luoshi.web.shortcuts import int_param
 
 
 @require_safe
+@use_replica_reads
 def cockpit(request: HttpRequest) -> HttpResponse:
     user = request.user
     try:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from luoshi.config.routers import use_replica_reads
 from luoshi.core import workdays
 from luoshi.core.errors import LuoshiError, NotFound, ValidationFailed
 from luoshi.evaluation import engine, rules, selectors, services
@@ -67,6 +68,7 @@ def _formula(scheme_data: dict[str, Any], unavailable: list[str]) -> list[dict[s
 
 
 @require_safe
+@use_replica_reads
 def league(request: HttpRequest) -> HttpResponse:
     user = request.user
     today = workdays.today()

@@ -10,6 +10,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from luoshi.config.routers import use_replica_reads
 from luoshi.core import workdays
 from luoshi.directives.models import FocusArea
 from luoshi.directives.selectors import visible_directives
@@ -87,6 +88,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@use_replica_reads
 def ledger_export(request: HttpRequest) -> FileResponse:
     """The filtered rows as an .xlsx workbook, written row by row (openpyxl's write-only mode)."""
     _form, filters = _filters(request)

@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from luoshi import access
+from luoshi.config.routers import use_replica_reads
 from luoshi.core.errors import LuoshiError, NotFound
 from luoshi.directives import rectification
 from luoshi.directives.models import Clause, ClauseKind, DeadlineType, Directive, ProblemSource
@@ -133,6 +134,7 @@ def problem_edit(request: HttpRequest, pk: int, cid: int) -> HttpResponse:
 
 
 @require_safe
+@use_replica_reads
 def rectification_export(request: HttpRequest, pk: int) -> FileResponse:
     directive = _directive_or_404(request, pk)
     rows = rectification.rectification_list(user=request.user, directive=directive)

@@ -1,19 +1,19 @@
 """Importing a task list workbook under a directive: upload, preview every row and problem, confirm
 unknown units from suggestions, then import all or nothing (``luoshi.tasks.importer``).
 
-The uploaded file is kept under the data directory between the preview and the import, named by a random
-token that is remembered in the uploader's session, so that confirming does not mean uploading again.
+The uploaded file is kept in the shared cache (Redis in production) between the preview and the import,
+under a random token remembered in the uploader's session, so that confirming does not mean uploading
+again, whichever web machine the confirmation reaches; it expires after ``KEEP_SECONDS``.
 """
 
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +29,8 @@ from luoshi.web.shortcuts import get_visible_or_404
 
 SESSION_KEY = "task_import_files"
 TOKEN_LENGTH = 32
+# How long an uploaded list waits for its confirmation.
+KEEP_SECONDS = 2 * 3600
 
 
 class TaskListUploadForm(forms.Form):
@@ -46,34 +48,32 @@ class TaskListUploadForm(forms.Form):
         return upload
 
 
-def _store() -> Path:
-    directory = Path(settings.DATA_DIR) / "imports"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
+def _cache_key(token: str) -> str:
+    return f"luoshi:task-import:{token}"
 
 
 def _keep(request: HttpRequest, data: bytes, name: str) -> str:
     token = secrets.token_hex(TOKEN_LENGTH // 2)
-    (_store() / f"{token}.xlsx").write_bytes(data)
+    cache.set(_cache_key(token), data, KEEP_SECONDS)
     kept = dict(request.session.get(SESSION_KEY, {}))
     kept[token] = name
     request.session[SESSION_KEY] = kept
     return token
 
 
-def _kept(request: HttpRequest, token: str) -> tuple[Path, str] | None:
+def _kept(request: HttpRequest, token: str) -> tuple[bytes, str] | None:
     name = request.session.get(SESSION_KEY, {}).get(token)
-    path = _store() / f"{token}.xlsx"
-    if name is None or not token.isalnum() or not path.exists():
+    if name is None or not token.isalnum():
         return None
-    return path, name
+    data = cache.get(_cache_key(token))
+    return None if data is None else (data, name)
 
 
 def _forget(request: HttpRequest, token: str) -> None:
     kept = dict(request.session.get(SESSION_KEY, {}))
     kept.pop(token, None)
     request.session[SESSION_KEY] = kept
-    (_store() / f"{token}.xlsx").unlink(missing_ok=True)
+    cache.delete(_cache_key(token))
 
 
 def _aliases(request: HttpRequest) -> dict[str, int]:
@@ -105,8 +105,7 @@ def task_import_page(request: HttpRequest, pk: int) -> HttpResponse:
             if kept is None:
                 messages.error(request, _("The uploaded file has expired. Upload it again."))
                 return redirect("web:task_import", pk=directive.pk)
-            path, name = kept
-            source: Any = path
+            source, name = kept
         else:
             form = TaskListUploadForm(request.POST, request.FILES)
             if not form.is_valid():

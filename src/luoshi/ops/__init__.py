@@ -1,0 +1,1 @@
+"""Operations: health checks, the access log, backup and restore."""
