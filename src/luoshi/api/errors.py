@@ -15,10 +15,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from ninja import NinjaAPI
+from django.utils.translation import gettext_lazy
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from luoshi.api.fields import PATTERN_MESSAGES
+from luoshi.core import dbdown
 from luoshi.core.errors import LuoshiError
 
 logger = logging.getLogger("luoshi.api")
@@ -36,12 +38,37 @@ CODES_BY_STATUS = {
 }
 
 
+class ErrorDetail(Schema):
+    """What went wrong: a stable code, a message in the caller's language, and each bad input's messages."""
+
+    code: str
+    message: str
+    fields: dict[str, list[str]]
+
+
+class ErrorOut(Schema):
+    """The body of every refusal (see the module's docstring)."""
+
+    error: ErrorDetail
+
+
+def refusals(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """Document refusals an operation gives beyond those of its shape, for ``response={...}``.
+
+    ``luoshi.api.openapi`` adds to every operation what its shape implies: 401 when it needs a token;
+    400, 413 and 422 for its input; 404 for an id in its path; 403, 404 and 409 for every write. This is
+    for the rest, e.g. ``response={200: list[ChannelOut], **refusals(403)}`` on a list for
+    administrators only, or ``refusals(404)`` on a list filtered by a unit's id.
+    """
+    return dict.fromkeys(statuses, ErrorOut)
+
+
 class ApiError(HttpError):
     """An HTTP-level refusal of the API itself (not a domain rule) with a stable code and its own text."""
 
     code = "error"
     status = 400
-    default_message: Promise | str = _lazy("The request could not be completed.")
+    default_message: Promise | str = gettext_lazy("The request could not be completed.")
 
     def __init__(self) -> None:
         super().__init__(self.status, str(self.code))
@@ -56,7 +83,9 @@ class CsrfFailed(ApiError):
 
     code = "csrf_failed"
     status = 403
-    default_message = _lazy("The security token of this page has expired. Reload the page and try again.")
+    default_message = gettext_lazy(
+        "The security token of this page has expired. Reload the page and try again."
+    )
 
 
 class BadCredentials(ApiError):
@@ -64,7 +93,35 @@ class BadCredentials(ApiError):
 
     code = "bad_credentials"
     status = 401
-    default_message = _lazy("The username or password is not correct.")
+    default_message = gettext_lazy("The username or password is not correct.")
+
+
+class SecondFactorNeeded(ApiError):
+    """The account has an authenticator app (or the installation requires one): a token needs its code."""
+
+    code = "second_factor_required"
+    status = 401
+    default_message = gettext_lazy(
+        "Enter a code from your authenticator app (or a recovery code) in the otp field."
+    )
+
+
+class SecondFactorWrong(ApiError):
+    """The code from the authenticator app was wrong, used already, or tried too often."""
+
+    code = "second_factor_invalid"
+    status = 401
+    default_message = gettext_lazy("That code is not right, or it was used already. Wait for the next code.")
+
+
+class SecondFactorNotSetUp(ApiError):
+    """The installation requires a second factor and the account has none yet."""
+
+    code = "second_factor_not_set_up"
+    status = 403
+    default_message = gettext_lazy(
+        "Set up an authenticator app on your account security page before asking for an API token."
+    )
 
 
 class LockedOut(ApiError):
@@ -76,7 +133,9 @@ class LockedOut(ApiError):
 
     code = "locked"
     status = 429
-    default_message = _lazy("Too many failed attempts. This account is locked for %(minutes)d minutes.")
+    default_message = gettext_lazy(
+        "Too many failed attempts. This account is locked for %(minutes)d minutes."
+    )
 
     def text(self) -> str:
         minutes = max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
@@ -135,6 +194,8 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
         return _("Enter true or false.")
     if kind == "string_type":
         return _("Enter text.")
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_MESSAGES:
+        return str(PATTERN_MESSAGES[ctx["pattern"]]) % {"value": error.get("input", "")}
     if kind == "string_too_long":
         return _("Enter at most %(limit)d characters.") % {"limit": ctx.get("max_length", 0)}
     if kind == "string_too_short":
@@ -250,6 +311,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if dbdown.is_database_unavailable(exc):
+            # Not a bug but an outage: the middleware answers 503 with Retry-After and reconnects.
+            raise exc
         # The trace goes to the log (with the request id), never to the client.
         logger.exception("Unhandled error in %s %s", request.method, request.path)
         return error_response(

@@ -11,13 +11,16 @@ from ninja import Field, Schema
 from ninja.pagination import PaginationBase
 
 MAX_PAGE_SIZE = 200
+# Far beyond any list Luoshi keeps, and small enough that page × page size stays a valid SQL offset
+# (a 64-bit integer): a larger page number is refused as invalid input instead of failing in the database.
+MAX_PAGE = 1_000_000
 
 
 class PageNumberPagination(PaginationBase):
     """Pages numbered from 1; the answer says how many rows there are in all and which page this is."""
 
     class Input(Schema):
-        page: int = Field(1, ge=1)
+        page: int = Field(1, ge=1, le=MAX_PAGE)
         page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE)
 
     class Output(Schema):

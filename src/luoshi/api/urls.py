@@ -12,10 +12,11 @@ import importlib
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Router
+from ninja import Router
 
 from luoshi.api import errors
 from luoshi.api.auth import router as auth_router
+from luoshi.api.openapi import LuoshiNinjaAPI
 from luoshi.api.security import LoginRequiredSwagger, session_auth, token_auth
 from luoshi.core.errors import NotFound
 from luoshi.directives import closure_api
@@ -34,7 +35,7 @@ from luoshi.tasks.api import inbox_router, reports_router, requests_router
 from luoshi.tasks.api import router as tasks_router
 from luoshi.tasks.import_api import router as task_import_router
 
-api = NinjaAPI(
+api = LuoshiNinjaAPI(
     title="Luoshi API",
     version="1",
     description="Directives, tasks, progress and supervision for every level of government.",

@@ -15,6 +15,7 @@ from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from luoshi import access
+from luoshi.api.fields import NOT_BLANK
 from luoshi.api.pagination import PageNumberPagination
 from luoshi.api.security import current_user
 from luoshi.core.errors import NotFound
@@ -234,7 +235,7 @@ class ClauseOut(_ClauseFields):
 
 
 class ClauseCreate(Input):
-    text: str
+    text: str = Field(pattern=NOT_BLANK)
     kind: ClauseKind = ClauseKind.DEMAND
     heading: str = Field("", max_length=200, description="The heading of the text it sits under.")
     focus_area: int | None = None

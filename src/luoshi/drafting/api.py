@@ -27,7 +27,7 @@ class HeadingOut(Schema):
     end: int
 
 
-class ClauseOut(Schema):
+class DraftClauseOut(Schema):
     text: str
     start: int | None
     end: int | None
@@ -54,7 +54,7 @@ class ContextOut(Schema):
 class AnalysisOut(Schema):
     language: str
     headings: list[HeadingOut]
-    clauses: list[ClauseOut]
+    clauses: list[DraftClauseOut]
     context: list[ContextOut]
     draft: int | None = None
     version: int | None = None

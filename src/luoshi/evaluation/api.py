@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from luoshi.api.fields import PERIOD, PERIOD_EXAMPLES
 from luoshi.api.pagination import PageNumberPagination
 from luoshi.api.security import current_user
 from luoshi.evaluation import engine, selectors, services
@@ -49,7 +50,7 @@ class EvaluationOut(Schema):
         ]
 
 
-class RowOut(Schema):
+class RankingRowOut(Schema):
     rank: int | None
     previous_rank: int | None
     movement: int | None
@@ -64,7 +65,7 @@ class RowOut(Schema):
 
 
 class EvaluationDetailOut(EvaluationOut):
-    rows: list[RowOut]
+    rows: list[RankingRowOut]
 
 
 class LossOut(Schema):
@@ -80,7 +81,7 @@ class LossOut(Schema):
 
 
 class EvaluationFilters(Schema):
-    period: str | None = Field(None, description="e.g. 2022-Q3, 2022-09, 2022-W39, 2022")
+    period: str | None = Field(None, pattern=PERIOD, description=PERIOD_EXAMPLES)
 
 
 class TableFilters(Schema):
@@ -89,11 +90,11 @@ class TableFilters(Schema):
 
 
 class RankingFilters(TableFilters):
-    period: str
+    period: str = Field(pattern=PERIOD, description=PERIOD_EXAMPLES)
 
 
 class RunIn(Schema):
-    period: str
+    period: str = Field(pattern=PERIOD, description=PERIOD_EXAMPLES)
     as_of: date | None = None
 
 
@@ -157,7 +158,7 @@ def _row(row: selectors.Row) -> dict[str, Any]:
     }
 
 
-@rankings_router.get("", response=list[RowOut])
+@rankings_router.get("", response=list[RankingRowOut])
 def rankings(request: HttpRequest, filters: Query[RankingFilters]) -> list[dict[str, Any]]:
     """The league table of a period: the stored evaluation if there is one, else computed now."""
     user = current_user(request)

@@ -12,6 +12,7 @@ from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema
 
+from luoshi.api.errors import refusals
 from luoshi.api.security import current_user
 from luoshi.evidence import selectors
 from luoshi.evidence.models import EvidenceFile
@@ -74,7 +75,8 @@ def get_evidence(request: HttpRequest, evidence_id: int) -> EvidenceFile:
 
 @router.get(
     "/{evidence_id}/download",
-    response={200: None},
+    # Downloads are rate limited (LUOSHI_RATE_LIMITS, group "evidence-download").
+    response={200: None, **refusals(429)},
     openapi_extra={
         "responses": {
             200: {

@@ -19,7 +19,8 @@ from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from luoshi import access
-from luoshi.api.pagination import MAX_PAGE_SIZE, PageNumberPagination
+from luoshi.api.errors import refusals
+from luoshi.api.pagination import MAX_PAGE, MAX_PAGE_SIZE, PageNumberPagination
 from luoshi.api.security import current_user
 from luoshi.core import workdays
 from luoshi.core.errors import NotFound
@@ -65,7 +66,7 @@ class IndicatorOut(Schema):
 
 class IndicatorFilters(Schema):
     org: int | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE)
 
 
@@ -167,7 +168,7 @@ def _org(user: User, pk: int) -> Organization:
     return org
 
 
-@router.get("", response=IndicatorPage)
+@router.get("", response={200: IndicatorPage, **refusals(404)})
 def list_indicators(request: HttpRequest, filters: Query[IndicatorFilters]) -> dict[str, Any]:
     """Indicators in their order; with ``?org=`` each carries that unit's light and standing (computed
     for the page's indicators in a fixed number of queries)."""
@@ -361,7 +362,7 @@ class DashboardFilters(Schema):
     org: int | None = None
 
 
-@dashboard_router.get("", response=DashboardOut)
+@dashboard_router.get("", response={200: DashboardOut, **refusals(404)})
 def get_dashboard(request: HttpRequest, filters: Query[DashboardFilters]) -> dict[str, Any]:
     """The cockpit for a unit subtree (``?org=``; the caller's widest unit by default)."""
     user = current_user(request)

@@ -18,7 +18,7 @@ router = Router(tags=["look-backs"])
 task_router = Router(tags=["look-backs"])
 
 
-class EvidenceOut(Schema):
+class LookbackEvidenceOut(Schema):
     id: int
     original_name: str
     content_type: str
@@ -35,7 +35,7 @@ class LookBackOut(Schema):
     recorded_by_id: int | None
     recorded_on: date | None
     relapse_task_id: int | None
-    evidence_files: list[EvidenceOut]
+    evidence_files: list[LookbackEvidenceOut]
     version: int
 
     @staticmethod

@@ -13,12 +13,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from luoshi import access
 from luoshi.access.policy import can_administer_anything
+from luoshi.api.errors import refusals
+from luoshi.api.fields import ClockTime
 from luoshi.api.pagination import PageNumberPagination
 from luoshi.api.security import current_user
+from luoshi.core import redaction
 from luoshi.core.errors import NotAllowed, NotFound
 from luoshi.notifications import rules, selectors, services, wording
 from luoshi.notifications.models import Channel, Delivery, DeliveryStatus, Notification
@@ -70,7 +73,7 @@ def _rendered(notification: Notification) -> wording.Rendered:
     return wording.render(notification, language=get_language() or None)
 
 
-class InboxFilters(Schema):
+class NotificationFilters(Schema):
     unread: bool = Field(False, description="Only notifications not read yet.")
 
 
@@ -80,7 +83,7 @@ class UnreadOut(Schema):
 
 @inbox_router.get("", response=list[NotificationOut])
 @paginate(PageNumberPagination)
-def list_notifications(request: HttpRequest, filters: Query[InboxFilters]) -> Any:
+def list_notifications(request: HttpRequest, filters: Query[NotificationFilters]) -> Any:
     """The caller's notifications, newest first."""
     return selectors.inbox(current_user(request), unread_only=filters.unread)
 
@@ -114,8 +117,8 @@ class PreferenceOut(Schema):
     webhook: bool
     dingtalk: bool
     wecom: bool
-    quiet_from: time | None
-    quiet_until: time | None
+    quiet_from: ClockTime | None
+    quiet_until: ClockTime | None
     version: int | None = Field(description="Send it back when changing; null until first saved.")
 
     @staticmethod
@@ -129,8 +132,15 @@ class PreferenceIn(Input):
     webhook: bool = True
     dingtalk: bool = True
     wecom: bool = True
-    quiet_from: time | None = Field(None, description="Local time quiet hours start, e.g. 22:00.")
-    quiet_until: time | None = Field(None, description="Local time they end, e.g. 07:00.")
+    quiet_from: ClockTime | None = Field(None, description="Local time quiet hours start, e.g. 22:00.")
+    quiet_until: ClockTime | None = Field(None, description="Local time they end, e.g. 07:00.")
+
+    @field_validator("quiet_from", "quiet_until")
+    @classmethod
+    def _local_clock_time(cls, value: time | None) -> time | None:
+        # Quiet hours are clock times of the deployment's time zone; an offset without a date means
+        # nothing (and the database cannot store one), so only the clock time is kept.
+        return value.replace(tzinfo=None) if value is not None else None
 
 
 @router.get("/preferences", response=PreferenceOut)
@@ -154,12 +164,19 @@ class ChannelOut(Schema):
     id: int
     name: str
     kind: str
-    url: str
+    url: str = Field(
+        description="The address with its query values masked (robots keep their token there); send the "
+        "full address to change it."
+    )
     has_secret: bool = Field(description="Secrets are never returned.")
     organization: int | None
     is_active: bool
     max_per_minute: int
     version: int
+
+    @staticmethod
+    def resolve_url(obj: Channel) -> str:
+        return redaction.mask_url(obj.url)
 
     @staticmethod
     def resolve_has_secret(obj: Channel) -> bool:
@@ -216,7 +233,7 @@ def _channel(user: User, pk: int) -> Channel:
     return channel
 
 
-@router.get("/channels", response=list[ChannelOut])
+@router.get("/channels", response={200: list[ChannelOut], **refusals(403)})
 @paginate(PageNumberPagination)
 def list_channels(request: HttpRequest) -> Any:
     """The channels of the units the caller administers (and those reaching everyone)."""
@@ -231,7 +248,7 @@ def create_channel(request: HttpRequest, payload: ChannelIn) -> Status[Channel]:
     return Status(201, services.channel_create(actor=user, **data))
 
 
-@router.get("/channels/{int:channel_id}", response=ChannelOut)
+@router.get("/channels/{int:channel_id}", response={200: ChannelOut, **refusals(403)})
 def get_channel(request: HttpRequest, channel_id: int) -> Channel:
     return _channel(_admin(request), channel_id)
 
@@ -294,7 +311,7 @@ class RetryIn(Input):
     version: int
 
 
-@router.get("/deliveries", response=list[DeliveryOut])
+@router.get("/deliveries", response={200: list[DeliveryOut], **refusals(403)})
 @paginate(PageNumberPagination)
 def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters]) -> Any:
     """Deliveries to people in the units the caller administers, newest first."""

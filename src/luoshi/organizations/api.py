@@ -11,9 +11,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StrictInt
 
 from luoshi.access import Action, can, require, visible
+from luoshi.api.errors import refusals
+from luoshi.api.fields import NOT_BLANK
 from luoshi.api.pagination import PageNumberPagination
 from luoshi.api.security import current_user
 from luoshi.core.errors import NotAllowed, ValidationFailed
@@ -61,15 +63,18 @@ class OrganizationOut(Schema):
 
 
 class OrganizationCreate(Input):
-    parent: int | None = Field(
+    # Strict, so that ``true`` is not read as unit 1 (pydantic's lax integers take booleans).
+    parent: StrictInt | None = Field(
         description="The unit to create it under; only a system administrator creates top-level units."
     )
-    name: str = Field(max_length=100)
+    name: str = Field(max_length=100, pattern=NOT_BLANK)
     kind: OrganizationKind | None = Field(
         None, description="Defaults from the parent: a township under a district, and so on."
     )
     short_name: str = Field("", max_length=40)
-    region_code: str | None = Field(None, description="Six-digit administrative division code.")
+    region_code: str | None = Field(
+        None, pattern=r"^([0-9]{6})?$", description="Six-digit administrative division code."
+    )
     duties: str = ""
     sort_order: int = 0
 
@@ -80,7 +85,7 @@ class OrganizationPatch(Input):
     name: str | None = Field(None, max_length=100)
     kind: OrganizationKind | None = None
     short_name: str | None = Field(None, max_length=40)
-    region_code: str | None = None
+    region_code: str | None = Field(None, pattern=r"^([0-9]{6})?$")
     duties: str | None = None
     sort_order: int | None = None
     is_active: bool | None = None
@@ -237,7 +242,10 @@ class PersonPatch(Input):
 class PeopleFilters(Schema):
     org: int | None = Field(None, description="Only people with a post in this unit.")
     subtree: bool = Field(False, description="With `org`: in that unit or anywhere below it.")
-    q: str | None = Field(None, description="Part of the username, name, email or phone.")
+    q: str | None = Field(
+        None,
+        description="Part of the username, name or email (phone numbers are encrypted, not searchable).",
+    )
 
 
 def _resolve_memberships(user: User, items: list[MembershipIn]) -> list[tuple[Organization, str, str]]:
@@ -279,7 +287,7 @@ def _manages(user: User, person: User) -> bool:
     return any(can(user, Action.MANAGE_PEOPLE, org) for org in units)
 
 
-@people_router.get("", response=list[PersonOut])
+@people_router.get("", response={200: list[PersonOut], **refusals(404)})
 @paginate(PageNumberPagination)
 def list_people(request: HttpRequest, filters: Query[PeopleFilters]) -> Any:
     """The people the caller may see, by username."""

@@ -8,11 +8,13 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from luoshi.api.errors import refusals
+from luoshi.api.fields import PERIOD, PERIOD_EXAMPLES
 from luoshi.api.pagination import PageNumberPagination
 from luoshi.api.security import current_user
 from luoshi.evaluation.periods import Period
 from luoshi.organizations import selectors as org_selectors
-from luoshi.reports import selectors, services
+from luoshi.reports import documents, selectors, services
 from luoshi.reports.models import Bulletin
 from luoshi.reports.views import download_response
 
@@ -40,18 +42,18 @@ class BulletinDetailOut(BulletinOut):
 
 
 class BulletinFilters(Schema):
-    period: str | None = None
+    period: str | None = Field(None, pattern=PERIOD, description=PERIOD_EXAMPLES)
     org: int | None = None
 
 
 class BulletinIn(Schema):
     org_id: int
-    period: str = Field(description="e.g. 2022-Q3, 2022-09, 2022-W39")
+    period: str = Field(pattern=PERIOD, description=PERIOD_EXAMPLES)
     as_of: date | None = None
     demands: str = Field("", description="Further demands, one per line, after the generated ones.")
 
 
-class VersionIn(Schema):
+class BulletinVersionIn(Schema):
     version: int
 
 
@@ -91,14 +93,29 @@ def get_bulletin(request: HttpRequest, bulletin_id: int) -> Bulletin:
 
 
 @router.post("/{int:bulletin_id}/issue", response=BulletinDetailOut)
-def issue_bulletin(request: HttpRequest, bulletin_id: int, payload: VersionIn) -> Bulletin:
+def issue_bulletin(request: HttpRequest, bulletin_id: int, payload: BulletinVersionIn) -> Bulletin:
     """Issue a draft version: it gets its document number and is frozen."""
     user = current_user(request)
     bulletin = selectors.get_bulletin(user=user, pk=bulletin_id)
     return services.bulletin_issue(actor=user, bulletin=bulletin, version=payload.version)
 
 
-@router.get("/{int:bulletin_id}/download")
+@router.get(
+    "/{int:bulletin_id}/download",
+    # Exports are rate limited (LUOSHI_RATE_LIMITS, group "export").
+    response={200: None, **refusals(429)},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The document in the format asked for.",
+                "content": {
+                    media_type: {"schema": {"type": "string", "format": "binary"}}
+                    for media_type in documents.CONTENT_TYPES.values()
+                },
+            }
+        }
+    },
+)
 def download_bulletin(request: HttpRequest, bulletin_id: int, query: Query[DownloadQuery]) -> HttpResponse:
     """The bulletin as .docx (official layout), .xlsx or .pdf."""
     bulletin = selectors.get_bulletin(user=current_user(request), pk=bulletin_id)

@@ -12,20 +12,27 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from luoshi.api.pagination import MAX_PAGE_SIZE
+from luoshi.api.errors import refusals
+from luoshi.api.fields import SEARCHABLE
+from luoshi.api.pagination import MAX_PAGE, MAX_PAGE_SIZE
 from luoshi.api.security import current_user
 from luoshi.search import selectors
 from luoshi.search.models import EntryKind
+from luoshi.search.text import MAX_QUERY
 
 router = Router(tags=["search"])
 
 
 class SearchFilters(Schema):
-    q: str = Field("", description="Words or characters to find; matched as a substring, any case.")
+    q: str = Field(
+        max_length=MAX_QUERY,
+        pattern=SEARCHABLE,
+        description="Words or characters to find; matched as a substring, any case.",
+    )
     kind: list[EntryKind] | None = Field(
         None, description="Only these kinds (repeat the parameter for several); all kinds by default."
     )
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE)
 
 
@@ -47,7 +54,8 @@ class SearchOut(Schema):
     page_size: int
 
 
-@router.get("", response=SearchOut)
+# Searching is rate limited (LUOSHI_RATE_LIMITS, group "search").
+@router.get("", response={200: SearchOut, **refusals(429)})
 def search(request: HttpRequest, filters: Query[SearchFilters]) -> Any:
     """Tasks, progress reports, clauses and directives whose text contains ``q``, newest first."""
     size = filters.page_size or settings.LUOSHI_PAGE_SIZE

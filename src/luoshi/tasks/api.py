@@ -20,6 +20,7 @@ from ninja import File, Form, Query, Router, Status, UploadedFile
 from ninja.pagination import paginate
 
 from luoshi import access
+from luoshi.api.errors import refusals
 from luoshi.api.pagination import PageNumberPagination
 from luoshi.api.security import current_user
 from luoshi.core import workdays
@@ -151,7 +152,7 @@ def _task_list(qs: QuerySet[Task], limit: int) -> dict[str, Any]:
 # --- tasks ----------------------------------------------------------------------------------------
 
 
-@router.get("", response=list[TaskOut])
+@router.get("", response={200: list[TaskOut], **refusals(404)})
 @paginate(PageNumberPagination)
 def list_tasks(request: HttpRequest, filters: Query[LedgerFilters]) -> Any:
     """The ledger (台账): every task the caller may see, filtered and sorted."""
