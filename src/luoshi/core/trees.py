@@ -8,7 +8,8 @@ same length. Paths hold digits only, so every collation orders them like bytes.
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import CharField, F, Func, Q, Value
+from django.db.models.functions import Cast, LPad
 
 SEGMENT = 10
 
@@ -22,6 +23,11 @@ def segment(node_id: int) -> str:
 
 def child_path(parent_path: str, node_id: int) -> str:
     return parent_path + segment(node_id)
+
+
+def path_expression(id_field: str) -> Func:
+    """``segment`` in SQL: the path of a top-level node from its id column, for set-based writes."""
+    return LPad(Cast(F(id_field), CharField()), SEGMENT, Value("0"))
 
 
 def successor(path: str) -> str:

@@ -216,21 +216,34 @@ def _widen_directive(directive_id: int, units: set[int]) -> None:
 
 def _follow(kind: str, entries: list[SearchEntry]) -> None:
     """Carry a task's unit and audience to its reports' entries and into its directive's; a directive's
-    to its clauses' (e.g. after a transfer, or a cooperating unit added)."""
-    directive_of: dict[int, int | None] = {}
-    if kind == EntryKind.TASK and entries:
-        directive_of = dict(
-            Task.objects.filter(pk__in=[e.object_id for e in entries]).values_list("pk", "directive_id")
+    to its clauses' (e.g. after a transfer, or a cooperating unit added).
+
+    Per chunk of entries: one query finds which tasks have report entries at all (a new task has none),
+    and each directive is widened once with the units of all its tasks in the chunk."""
+    if not entries:
+        return
+    if kind == EntryKind.TASK:
+        ids = [e.object_id for e in entries]
+        directive_of = dict(Task.objects.filter(pk__in=ids).values_list("pk", "directive_id"))
+        reported = set(
+            SearchEntry.objects.filter(kind=EntryKind.REPORT, task_id__in=ids)
+            .order_by()
+            .values_list("task_id", flat=True)
+            .distinct()
         )
-    for entry in entries:
-        if kind == EntryKind.TASK:
-            SearchEntry.objects.filter(kind=EntryKind.REPORT, task_id=entry.object_id).update(
-                org_path=entry.org_path, audience=entry.audience
-            )
+        units_of_directive: dict[int, set[int]] = {}
+        for entry in entries:
+            if entry.object_id in reported:
+                SearchEntry.objects.filter(kind=EntryKind.REPORT, task_id=entry.object_id).update(
+                    org_path=entry.org_path, audience=entry.audience
+                )
             directive_id = directive_of.get(entry.object_id)
             if directive_id is not None:
-                _widen_directive(directive_id, _task_units(entry))
-        elif kind == EntryKind.DIRECTIVE:
+                units_of_directive.setdefault(directive_id, set()).update(_task_units(entry))
+        for directive_id, units in units_of_directive.items():
+            _widen_directive(directive_id, units)
+    elif kind == EntryKind.DIRECTIVE:
+        for entry in entries:
             SearchEntry.objects.filter(kind=EntryKind.CLAUSE, directive_id=entry.object_id).update(
                 org_path=entry.org_path, audience=entry.audience
             )

@@ -40,7 +40,7 @@ from openpyxl.worksheet.cell_range import CellRange
 from luoshi import access
 from luoshi.audit import services as audit
 from luoshi.core import trees
-from luoshi.core.errors import LuoshiError, NotAllowed
+from luoshi.core.errors import NotAllowed
 from luoshi.directives.models import Directive, FocusArea
 from luoshi.organizations.models import Membership, Organization, User
 from luoshi.tasks import rules, services
@@ -818,42 +818,45 @@ def _create_all(
     rows: list[_Row],
     file_name: str,
 ) -> None:
-    created: list[int] = []
+    specs = []
     for row in rows:
         if row.lead is None or row.deadline is None:
             raise RuntimeError("only rows that passed every check are created")
-        try:
-            task = services.task_create(
-                actor=actor,
-                assigning_org=assigning_org,
+        specs.append(
+            services.NewTask(
                 lead_org=row.lead,
                 title=row.preview.title,
                 due_on=row.deadline.due_or_year_end(directive.issued_on),
-                directive=directive,
                 description=row.description,
                 expected_outcome=row.outcome,
                 focus_area=row.focus,
-                cooperating_orgs=row.cooperating,
+                cooperating_orgs=tuple(row.cooperating),
                 responsible_leader=row.leader,
                 handler=row.handler,
                 report_cadence=row.deadline.cadence or ReportCadence.MONTHLY,
             )
-        except LuoshiError as exc:
-            field_name, messages = next(iter(exc.fields.items()), ("", [str(exc.message)]))
-            raise _CreateFailed(
-                _error(
-                    row.number,
-                    sheet.header(FIELD_COLUMNS.get(field_name, "")),
-                    " ".join(str(m) for m in messages),
-                )
-            ) from exc
+        )
+    try:
+        tasks = services.task_create_many(
+            actor=actor, assigning_org=assigning_org, directive=directive, rows=specs, source=file_name
+        )
+    except services.RowRefused as refused:
+        row = rows[refused.index]
+        field_name, messages = next(iter(refused.error.fields.items()), ("", [str(refused.error.message)]))
+        raise _CreateFailed(
+            _error(
+                row.number,
+                sheet.header(FIELD_COLUMNS.get(field_name, "")),
+                " ".join(str(m) for m in messages),
+            )
+        ) from refused
+    for row, task in zip(rows, tasks, strict=True):
         row.preview.task_id = task.pk
-        created.append(task.pk)
     audit.record(
         actor=actor,
         action="task.import",
         obj=directive,
-        changes={"created": len(created), "file": file_name, "tasks": created[:1000]},
+        changes={"created": len(tasks), "file": file_name, "tasks": [task.pk for task in tasks]},
     )
 
 

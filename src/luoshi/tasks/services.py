@@ -8,7 +8,8 @@ reports, milestones and manual lights in ``luoshi.tasks.reporting``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
@@ -22,11 +23,11 @@ from django.utils.translation import gettext as _
 from luoshi import access
 from luoshi.audit import services as audit
 from luoshi.core import trees, workdays
-from luoshi.core.errors import Conflict, NotAllowed, ValidationFailed
+from luoshi.core.errors import Conflict, LuoshiError, NotAllowed, ValidationFailed
 from luoshi.directives.models import Clause, Directive, DirectiveKind, FocusArea
 from luoshi.organizations.models import Membership, Organization, User
 from luoshi.search import services as search
-from luoshi.tasks import rollup, rules
+from luoshi.tasks import lights, rollup, rules
 from luoshi.tasks.models import (
     OPEN_STATUSES,
     Priority,
@@ -38,6 +39,8 @@ from luoshi.tasks.models import (
 from luoshi.tasks.writes import load_for_write, save_task
 
 MAX_DEPTH = 250 // trees.SEGMENT
+# Rows per INSERT or UPDATE statement of a bulk registration.
+BULK_BATCH = 500
 DECOMPOSABLE = (TaskStatus.IN_PROGRESS, TaskStatus.RETURNED)
 SNAPSHOT_FIELDS = (
     "title",
@@ -255,6 +258,54 @@ def task_decompose(
     )
 
 
+def _new_task(
+    *,
+    actor: User,
+    parent: Task | None,
+    assigning_org: Organization,
+    lead_org: Organization,
+    title: str,
+    due_on: date,
+    start_on: date | None,
+    clause: Clause | None,
+    directive: Directive | None,
+    description: str,
+    expected_outcome: str,
+    focus_area: FocusArea | None,
+    responsible_leader: User | None,
+    handler: User | None,
+    report_cadence: str,
+    weight: int,
+    priority: int,
+    requires_public_notice: bool,
+    today: date,
+) -> Task:
+    """A new draft task, not saved, with a temporary unique path (the real one is made of ids)."""
+    return Task(
+        parent=parent,
+        clause=clause,
+        directive=directive,
+        focus_area=focus_area,
+        title=title.strip(),
+        description=description.strip(),
+        expected_outcome=expected_outcome.strip(),
+        assigning_org=assigning_org,
+        lead_org=lead_org,
+        lead_org_path=lead_org.path,
+        responsible_leader=responsible_leader,
+        handler=handler,
+        start_on=start_on or min(today, due_on),
+        due_on=due_on,
+        original_due_on=due_on,
+        report_cadence=report_cadence,
+        weight=weight,
+        priority=priority,
+        requires_public_notice=requires_public_notice,
+        created_by=actor,
+        path=f"~{uuid.uuid4().hex}",
+    )
+
+
 def _create(
     *,
     actor: User,
@@ -280,29 +331,26 @@ def _create(
     requires_public_notice: bool,
 ) -> Task:
     today = workdays.today()
-    task = Task(
+    task = _new_task(
+        actor=actor,
         parent=parent,
-        clause=clause,
-        directive=directive,
-        focus_area=focus_area,
-        title=title.strip(),
-        description=description.strip(),
-        expected_outcome=expected_outcome.strip(),
         assigning_org=assigning_org,
         lead_org=lead_org,
-        lead_org_path=lead_org.path,
+        title=title,
+        due_on=due_on,
+        start_on=start_on,
+        clause=clause,
+        directive=directive,
+        description=description,
+        expected_outcome=expected_outcome,
+        focus_area=focus_area,
         responsible_leader=responsible_leader,
         handler=handler,
-        start_on=start_on or min(today, due_on),
-        due_on=due_on,
-        original_due_on=due_on,
         report_cadence=report_cadence,
         weight=weight,
         priority=priority,
         requires_public_notice=requires_public_notice,
-        created_by=actor,
-        # A temporary unique path; the real one is made of ids, so it needs this row's id first.
-        path=f"~{uuid.uuid4().hex}",
+        today=today,
     )
     _validate(task)
     _check_handler(handler, lead_org.pk)
@@ -331,6 +379,140 @@ def _create(
         },
     )
     return task
+
+
+@dataclass(frozen=True)
+class NewTask:
+    """One task of a bulk registration (``task_create_many``): the fields of ``task_create`` that a task
+    list in a spreadsheet carries."""
+
+    lead_org: Organization
+    title: str
+    due_on: date
+    description: str = ""
+    expected_outcome: str = ""
+    focus_area: FocusArea | None = None
+    cooperating_orgs: tuple[Organization, ...] = ()
+    responsible_leader: User | None = None
+    handler: User | None = None
+    report_cadence: str = ReportCadence.MONTHLY
+
+
+class RowRefused(Exception):
+    """``task_create_many`` refused the row at ``index``; ``error`` says why, field by field."""
+
+    def __init__(self, index: int, error: LuoshiError) -> None:
+        super().__init__(str(error.message))
+        self.index = index
+        self.error = error
+
+
+@transaction.atomic
+def task_create_many(
+    *,
+    actor: User,
+    assigning_org: Organization,
+    directive: Directive,
+    rows: Sequence[NewTask],
+    source: str = "",
+) -> list[Task]:
+    """Register many top-level tasks of ``directive`` in draft at once, with the rules of
+    ``task_create`` applied to every row, all or nothing (``RowRefused`` names the first bad row).
+
+    Set-based: the rows are checked in memory against what two queries load, inserted in bulk with
+    their lights already derived (a new task has no children and no reports), indexed for search in
+    one call, and audited one event per task in one append to the chain.
+    """
+    if not rules.may_assign_from(actor, assigning_org):
+        raise NotAllowed(
+            _("Only the people of %(unit)s or its supervisors may register tasks for it.")
+            % {"unit": assigning_org.name}
+        )
+    access.require(actor, "view", directive)
+    today = workdays.today()
+    notice = directive.kind == DirectiveKind.INSPECTION
+    handlers = {row.handler.pk for row in rows if row.handler is not None}
+    works_in = set(Membership.objects.filter(user_id__in=handlers).values_list("user_id", "organization_id"))
+    tasks: list[Task] = []
+    for index, row in enumerate(rows):
+        try:
+            if not row.lead_org.is_in_subtree_of(assigning_org):
+                raise _invalid(
+                    {
+                        "lead_org": [
+                            _("Choose %(unit)s itself or a unit below it.") % {"unit": assigning_org.name}
+                        ]
+                    }
+                )
+            task = _new_task(
+                actor=actor,
+                parent=None,
+                assigning_org=assigning_org,
+                lead_org=row.lead_org,
+                title=row.title,
+                due_on=row.due_on,
+                start_on=None,
+                clause=None,
+                directive=directive,
+                description=row.description,
+                expected_outcome=row.expected_outcome,
+                focus_area=row.focus_area,
+                responsible_leader=row.responsible_leader,
+                handler=row.handler,
+                report_cadence=row.report_cadence,
+                weight=1,
+                priority=Priority.NORMAL,
+                requires_public_notice=notice,
+                today=today,
+            )
+            _validate(task)
+            if row.handler is not None and (row.handler.pk, row.lead_org.pk) not in works_in:
+                raise _invalid({"handler": [_("The handler must work in the lead unit.")]})
+            _check_cooperating(row.cooperating_orgs, row.lead_org.pk)
+        except LuoshiError as exc:
+            raise RowRefused(index, exc) from exc
+        for field, value in rollup.derive(task, lights.ChildTotals(), (), today).items():
+            setattr(task, field, value)
+        tasks.append(task)
+    Task.objects.bulk_create(tasks, batch_size=BULK_BATCH)
+    # Top-level paths are the ids themselves: one UPDATE per batch, not a CASE per row.
+    ids = [task.pk for task in tasks]
+    for start in range(0, len(ids), BULK_BATCH):
+        Task.objects.filter(pk__in=ids[start : start + BULK_BATCH]).update(
+            path=trees.path_expression("id"), depth=1
+        )
+    for task in tasks:
+        task.path = trees.child_path("", task.pk)
+        task.depth = 1
+    through = Task.cooperating_orgs.through
+    through.objects.bulk_create(
+        [
+            through(task_id=task.pk, organization_id=org.pk)
+            for task, row in zip(tasks, rows, strict=True)
+            for org in {o.pk: o for o in row.cooperating_orgs}.values()
+        ],
+        batch_size=BULK_BATCH,
+    )
+    search.index_objects("task", [task.pk for task in tasks])
+    audit.record_many(
+        actor=actor,
+        action="task.create",
+        items=[
+            (
+                task,
+                {
+                    "after": _snapshot(task),
+                    "parent": None,
+                    "clause": None,
+                    "assigning_org": assigning_org.pk,
+                    "cooperating_orgs": sorted({o.pk for o in row.cooperating_orgs}),
+                    **({"source": source} if source else {}),
+                },
+            )
+            for task, row in zip(tasks, rows, strict=True)
+        ],
+    )
+    return tasks
 
 
 # --- editing -------------------------------------------------------------------------------------
