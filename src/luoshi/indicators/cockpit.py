@@ -225,14 +225,20 @@ def live_counts(tasks: QuerySet[Task], org: Organization, today: date, since: da
     )
 
 
-def _tally_counts() -> dict[str, Any]:
-    return {
-        "total": Sum("n"),
-        "cancelled": Sum("n", filter=Q(status=TaskStatus.CANCELLED)),
-        "closed": Sum("n", filter=Q(status=TaskStatus.CLOSED)),
-        "red": Sum("n", filter=Q(status__in=OPEN, light=Light.RED)),
-        "yellow": Sum("n", filter=Q(status__in=OPEN, light=Light.YELLOW)),
-    }
+GROUP_FIELDS = ("total", "cancelled", "closed", "red", "yellow")
+
+
+def _count_into(row: dict[str, int], status: str, light: str, n: int) -> None:
+    """Add ``n`` tasks of this state and light to a row of ``_counts()``'s fields."""
+    row["total"] += n
+    if status == TaskStatus.CANCELLED:
+        row["cancelled"] += n
+    elif status == TaskStatus.CLOSED:
+        row["closed"] += n
+    elif light == Light.RED:
+        row["red"] += n
+    elif light == Light.YELLOW:
+        row["yellow"] += n
 
 
 def summary_counts(org: Organization, today: date, since: date) -> Counts:
@@ -245,13 +251,17 @@ def summary_counts(org: Organization, today: date, since: date) -> Counts:
     prefix_length = len(org.path) + trees.SEGMENT
     tallies = TaskTally.objects.filter(in_subtree)
     due = OpenDueTally.objects.filter(in_subtree, due_on__lt=today)
-    overdue_by_area = dict(due.values_list("focus_area").annotate(n=Sum("n")).order_by())
-    overdue_by_branch = dict(
+    # One pass over the open tasks due before today, by unit below and focus area, summed both ways.
+    overdue_by_area: dict[int, int] = defaultdict(int)
+    overdue_by_branch: dict[str, int] = defaultdict(int)
+    for branch, area, n in (
         due.annotate(branch=Substr("org__path", 1, prefix_length))
-        .values_list("branch")
+        .values_list("branch", "focus_area")
         .annotate(n=Sum("n"))
         .order_by()
-    )
+    ):
+        overdue_by_area[area] += n or 0
+        overdue_by_branch[branch] += n or 0
     weekly: dict[str, dict[date, int]] = {WeeklyKind.CLOSURE: {}, WeeklyKind.REPORT: {}}
     for kind, week, n in (
         WeeklyTally.objects.filter(in_subtree, week__gte=since)
@@ -260,40 +270,37 @@ def summary_counts(org: Organization, today: date, since: date) -> Counts:
         .order_by()
     ):
         weekly[kind][week] = n or 0
+    # One pass over the tallies, by unit below, focus area, state and light; the three breakdowns are
+    # sums of its rows (a few hundred, whatever the number of tasks).
+    lights_of: dict[tuple[str, str], int] = defaultdict(int)
+    area_rows: dict[int, dict[str, int]] = {}
+    branch_rows: dict[str, dict[str, int]] = {}
+    for branch, area, status, light, n in (
+        tallies.annotate(branch=Substr("org__path", 1, prefix_length))
+        .values_list("branch", "focus_area", "status", "light")
+        .annotate(n=Sum("n"))
+        .order_by()
+    ):
+        n = n or 0
+        lights_of[light, status] += n
+        for key, rows, overdue in (
+            (area, area_rows, overdue_by_area),
+            (branch, branch_rows, overdue_by_branch),
+        ):
+            row = rows.setdefault(key, {**dict.fromkeys(GROUP_FIELDS, 0), "overdue": overdue.get(key, 0)})
+            _count_into(row, status, light, n)
     combos = [
-        {"light": light, "status": status, "n": n or 0, "late": 0}
-        for light, status, n in tallies.values_list("light", "status").annotate(n=Sum("n")).order_by()
+        {"light": light, "status": status, "n": n, "late": 0} for (light, status), n in lights_of.items()
     ]
     # Overdue tasks are open ones; the totals need only their number, not their light.
     late_total = sum(overdue_by_area.values())
     if late_total:
         combos.append({"light": Light.NONE, "status": TaskStatus.DRAFT, "n": 0, "late": late_total})
-    by_focus_area = []
-    for row in tallies.values("focus_area").annotate(**_tally_counts()).order_by():
-        key = row.pop("focus_area")
-        by_focus_area.append(
-            {
-                "focus_area_id": key or None,
-                **{k: v or 0 for k, v in row.items()},
-                "overdue": overdue_by_area.get(key, 0),
-            }
-        )
-    by_branch = {}
-    for row in (
-        tallies.annotate(branch=Substr("org__path", 1, prefix_length))
-        .values("branch")
-        .annotate(**_tally_counts())
-        .order_by()
-    ):
-        branch = row.pop("branch")
-        by_branch[branch] = {
-            **{k: v or 0 for k, v in row.items()},
-            "overdue": overdue_by_branch.get(branch, 0),
-        }
+    by_focus_area = [{"focus_area_id": key or None, **row} for key, row in area_rows.items()]
     return Counts(
         combos=combos,
         by_focus_area=by_focus_area,
-        by_branch=by_branch,
+        by_branch=branch_rows,
         closures=weekly[WeeklyKind.CLOSURE],
         reports=weekly[WeeklyKind.REPORT],
     )
