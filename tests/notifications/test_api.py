@@ -77,12 +77,20 @@ def test_administrators_manage_channels_and_secrets_are_never_returned(city, api
     api = api_as(city.admin)
     created = api.post(
         "/api/v1/notifications/channels",
-        {"name": "督查群机器人", "kind": "dingtalk", "url": "http://127.0.0.1:9/robot", "secret": "SEC1"},
+        {
+            "name": "督查群机器人",
+            "kind": "dingtalk",
+            "url": "http://127.0.0.1:9/robot?access_token=t0ken",
+            "secret": "SEC1",
+        },
     )
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["has_secret"] is True
     assert "secret" not in body
+    # The robot's token travels in its address: shown masked, kept whole.
+    assert body["url"] == "http://127.0.0.1:9/robot?access_token=[redacted]"
+    assert Channel.objects.get().url.endswith("access_token=t0ken")
     patched = api.patch(
         f"/api/v1/notifications/channels/{body['id']}", {"version": body["version"], "is_active": False}
     )
