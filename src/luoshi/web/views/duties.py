@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,8 +30,11 @@ def duty_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     grants = list(selectors.holders())
     by_duty = [(duty, [g for g in grants if g.duty == duty.value]) for duty in Duty]
+    # Accounts that cannot sign in (the sweep acts as one) administer nothing by hand; not listed.
     superusers = list(
-        User.objects.filter(is_superuser=True, is_active=True).exclude(pk__in=[g.user_id for g in grants])
+        User.objects.filter(is_superuser=True, is_active=True)
+        .exclude(pk__in=[g.user_id for g in grants])
+        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
     )
     context = {
         "by_duty": by_duty,
