@@ -6,45 +6,48 @@ children's lights. Three ways keep them right:
 
 - ``refresh(chain)``, the one entry point every service calls after a write, recomputes the written task
   and its ancestors in memory from the children of the path (one aggregate query for all levels) and
-  writes the rows that changed (one statement). The query count does not grow with the depth.
+  writes the rows that changed (one batch). The query count does not grow with the depth.
 - ``check()`` streams every task once, children before parents, recomputes from the leaves and yields
   each difference from what is stored. It keeps only the open ancestors of the current row in memory.
-- ``repair()`` recomputes with set-based SQL, one UPDATE per depth from the deepest level upward, each
-  with correlated subqueries over the children; it runs the same on SQLite and PostgreSQL.
+  On a sound tree one statement answers first (every row agrees with its children's stored totals).
+- ``repair()`` recomputes with set-based SQL: the rows without counted children in one UPDATE, then one
+  ``UPDATE … FROM (SELECT parent_id, … GROUP BY parent_id)`` per depth from the deepest level upward;
+  it runs the same on SQLite (3.33 or later) and PostgreSQL.
 
 With ``today``, ``check`` and ``repair`` also recompute the time-dependent own lights (and report due
-dates) as of that date first: that is the daily sweep.
+dates) as of that date first: that is the daily sweep. The repair does it in SQL too (one UPDATE for the
+report due dates, one for the own lights), in Python only for the few tasks with milestones.
 """
+
+# The repair is SQL built from the model's table names, enum constants and configured integers; every
+# date is a bound parameter, so the rule against SQL built from strings does not apply to this module.
+# ruff: noqa: S608
 
 from __future__ import annotations
 
+import dataclasses
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import Enum
 from typing import Any, NamedTuple
 
-from django.db import transaction
-from django.db.models import (
-    Case,
-    Count,
-    ExpressionWrapper,
-    F,
-    IntegerField,
-    Max,
-    Min,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+from django.db.models import Exists, Max, OuterRef
 
 from luoshi.core import trees, workdays
 from luoshi.tasks import lights
-from luoshi.tasks.models import OPEN_STATUSES, Milestone, Task, TaskStatus
+from luoshi.tasks.models import (
+    OPEN_STATUSES,
+    REPORTING_STATUSES,
+    Light,
+    Milestone,
+    ReportCadence,
+    Task,
+    TaskStatus,
+)
 
 DERIVED_FIELDS = ("next_report_due", "own_light", "light_overridden", "progress", "light")
 # Rows fetched per round trip when streaming the tree.
@@ -72,32 +75,30 @@ def refresh(chain: Sequence[Task], *, today: date | None = None) -> list[Task]:
 
     ``chain`` is the task's ancestors root first and the task itself last (as ``lock_chain`` returns
     them), holding what the service has just saved. Returns the rows whose derived values changed.
-    Queries: one aggregate over the children of the path, at most one for milestones, at most one UPDATE.
+    Queries: one aggregate over the children of the path, at most one for milestones, at most one batch
+    of UPDATEs.
     """
     today = today or workdays.today()
     ids = [t.pk for t in chain]
     ranks = lights.order()
     others: dict[int, lights.ChildTotals] = {}
-    # Children of the path's nodes that are not on the path: their stored values are current.
-    for row in (
-        Task.objects.filter(parent_id__in=ids)
-        .exclude(pk__in=ids)
-        .exclude(status=TaskStatus.CANCELLED)
-        .order_by()
-        .values("parent_id")
-        .annotate(
-            n=Count("id"),
-            w=Sum("weight"),
-            wp=Sum(F("weight") * F("progress")),
-            worst=Min(lights.rank_expression("light")),
+    # Children of the path's nodes that are not on the path: their stored values are current. Plain SQL:
+    # this runs on every write, and building the same statement through the ORM cost more than running it.
+    table, marks = Task._meta.db_table, ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT parent_id, COUNT(*), SUM(weight), SUM(weight * progress), MIN({_rank_sql('light')})"
+            f" FROM {table} WHERE parent_id IN ({marks}) AND id NOT IN ({marks})"
+            f" AND status <> '{TaskStatus.CANCELLED}' GROUP BY parent_id",
+            [*ids, *ids],
         )
-    ):
-        others[row["parent_id"]] = lights.ChildTotals(
-            count=row["n"],
-            weight=row["w"],
-            weighted_progress=row["wp"],
-            worst_light=ranks[row["worst"]] if row["worst"] < len(ranks) else None,
-        )
+        for parent_id, count, weight, weighted, worst in cursor.fetchall():
+            others[parent_id] = lights.ChildTotals(
+                count=count,
+                weight=weight,
+                weighted_progress=weighted,
+                worst_light=ranks[worst] if worst < len(ranks) else None,
+            )
 
     def active_children(index: int) -> int:
         below = chain[index + 1] if index + 1 < len(chain) else None
@@ -128,7 +129,12 @@ def refresh(chain: Sequence[Task], *, today: date | None = None) -> list[Task]:
             changed.append(node)
         below = node
     if changed:
-        Task.objects.bulk_update(changed, DERIVED_FIELDS)
+        # One statement per changed row, sent as one batch; cheaper to build than bulk_update's CASEs.
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET {', '.join(f'{f} = %s' for f in DERIVED_FIELDS)} WHERE id = %s",
+                [[*(getattr(t, f) for f in DERIVED_FIELDS), t.pk] for t in changed],
+            )
     return changed
 
 
@@ -253,7 +259,13 @@ def _walk(today: date | None) -> Iterator[tuple[_Row, dict[str, Any]]]:
 
 
 def check(*, today: date | None = None) -> Iterator[Difference]:
-    """Every stored derived value that differs from a recomputation from the leaves."""
+    """Every stored derived value that differs from a recomputation from the leaves.
+
+    Without ``today`` one statement first asks whether every row agrees with its children's stored
+    values; only a tree that does not is walked to name the differences.
+    """
+    if today is None and _consistent():
+        return
     for row, expected in _walk(today):
         for field, value in expected.items():
             stored = getattr(row, field)
@@ -264,32 +276,186 @@ def check(*, today: date | None = None) -> Iterator[Difference]:
 
 @transaction.atomic
 def repair(*, today: date | None = None) -> None:
-    """Recompute every stored roll-up with set-based SQL (and, with ``today``, the own lights first)."""
-    if today is not None:
-        _store_own_values(today)
-    deepest = Task.objects.aggregate(deepest=Max("depth"))["deepest"] or 0
-    for depth in range(deepest, 0, -1):
-        progress, light = _progress_sql(), _light_sql(depth)
-        # Only the rows that differ are written: reading is cheaper than writing, and on a sound tree
-        # (the daily sweep) few rows change.
-        Task.objects.filter(depth=depth).filter(~Q(progress=progress) | ~Q(light=light)).update(
-            progress=progress, light=light
+    """Recompute every stored roll-up with set-based SQL (and, with ``today``, the own values first).
+
+    Every step is one statement over the whole table, or one per depth for the roll-up, and writes only
+    the rows whose values change: on a sound tree (the daily sweep) it reads much and writes little.
+    """
+    _require_update_from()
+    table = Task._meta.db_table
+    with connection.cursor() as cursor:
+        if today is not None:
+            _store_own_values(cursor, today)
+        # Rows without counted children hold their own values: nothing below them matters. With
+        # ``today`` the statement above has already written those of the rows without milestones.
+        planned = f"AND EXISTS (SELECT 1 FROM {Milestone._meta.db_table} WHERE task_id = {table}.id)"
+        cursor.execute(
+            f"UPDATE {table} SET progress = {_own_progress(table)}, light = own_light"
+            f" WHERE NOT {_has_children(table)} {planned if today is not None else ''}"
+            f" AND (progress <> {_own_progress(table)} OR light <> own_light)"
+        )
+        # Then every parent from its children's totals, deepest level first, so that each level reads
+        # the final values of the level below: one UPDATE … FROM (… GROUP BY parent_id) per depth.
+        deepest = Task.objects.aggregate(deepest=Max("depth"))["deepest"] or 0
+        progress, light = _rolled_progress(table, "agg"), _rolled_light(table, "agg")
+        for depth in range(deepest, 1, -1):
+            cursor.execute(
+                f"UPDATE {table} SET progress = {progress}, light = {light}"
+                f" FROM ({_children_totals(table, depth=True)}) AS agg"
+                f" WHERE {table}.id = agg.parent_id"
+                f" AND ({table}.progress <> {progress} OR {table}.light <> {light})",
+                [depth],
+            )
+
+
+def _require_update_from() -> None:
+    if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 33):
+        raise ImproperlyConfigured(
+            "The roll-up repair needs SQLite 3.33 or later (UPDATE … FROM); "
+            f"this is {sqlite3.sqlite_version}."
         )
 
 
-def _store_own_values(today: date) -> None:
-    """Write the own lights and report due dates as of ``today`` where they changed.
+# --- the SQL of the repair and the quick check -----------------------------------------------------
+# The same rules as ``lights.combine`` and ``lights.own_light``, written once for both databases. Only
+# configuration values and enum constants are written into the statements; dates are parameters.
 
-    Rows are grouped by their new values (a handful of lights times the report dates in use), so each
-    group is one ``UPDATE … WHERE id IN (…)`` per batch of ids, however many rows changed.
+
+def _rank_sql(column: str) -> str:
+    whens = " ".join(f"WHEN '{light}' THEN {i}" for i, light in enumerate(lights.order()))
+    return f"(CASE {column} {whens} ELSE {len(lights.RANKED)} END)"
+
+
+def _light_of_rank(expression: str) -> str:
+    whens = " ".join(f"WHEN {i} THEN '{light}'" for i, light in enumerate(lights.order()))
+    return f"(CASE {expression} {whens} ELSE '{Light.NONE}' END)"
+
+
+def _has_children(table: str) -> str:
+    """Whether the row of ``table`` has a child that counts (one not cancelled)."""
+    return (
+        f"EXISTS (SELECT 1 FROM {table} AS child WHERE child.parent_id = {table}.id"
+        f" AND child.status <> '{TaskStatus.CANCELLED}')"
+    )
+
+
+def _children_totals(table: str, *, depth: bool) -> str:
+    """Per parent, the weighted mean progress (rounded half up, as ``lights.weighted_mean``) and the worst
+    light's rank of its counted children (with ``depth``, only the children at the depth given)."""
+    level = "AND depth = %s" if depth else ""
+    return (
+        "SELECT parent_id, (2 * SUM(weight * progress) + SUM(weight)) / (2 * SUM(weight)) AS mean,"
+        f" MIN({_rank_sql('light')}) AS worst FROM {table}"
+        f" WHERE parent_id IS NOT NULL AND status <> '{TaskStatus.CANCELLED}' {level} GROUP BY parent_id"
+    )
+
+
+def _own_progress(table: str) -> str:
+    return f"(CASE WHEN {table}.status = '{TaskStatus.CLOSED}' THEN 100 ELSE {table}.reported_progress END)"
+
+
+def _rolled_progress(table: str, agg: str) -> str:
+    """``lights.combine``'s progress of a row with counted children, their totals in ``agg``."""
+    return (
+        f"(CASE WHEN {table}.status = '{TaskStatus.CLOSED}' THEN 100"
+        f" WHEN {table}.status = '{TaskStatus.CANCELLED}' THEN {table}.reported_progress ELSE {agg}.mean END)"
+    )
+
+
+def _rolled_light(table: str, agg: str) -> str:
+    """``lights.combine``'s light of a row with counted children: the worse of its own and theirs."""
+    return (
+        f"(CASE WHEN {table}.status IN ('{TaskStatus.CLOSED}', '{TaskStatus.CANCELLED}')"
+        f" OR {table}.light_overridden OR {_rank_sql(f'{table}.own_light')} <= {agg}.worst"
+        f" THEN {table}.own_light ELSE {_light_of_rank(f'{agg}.worst')} END)"
+    )
+
+
+def _consistent() -> bool:
+    """Whether every row agrees with its own values and its children's stored values.
+
+    If every row does, the stored tree is what a recomputation from the leaves gives (by induction from
+    the leaves up), so ``check`` has nothing to report; one statement answers that.
     """
+    table = Task._meta.db_table
+    has = "agg.parent_id IS NOT NULL"
+    query = (
+        f"SELECT 1 FROM {table} LEFT JOIN ({_children_totals(table, depth=False)}) AS agg"
+        f" ON agg.parent_id = {table}.id WHERE"
+        f" ({has} AND ({table}.progress <> {_rolled_progress(table, 'agg')}"
+        f" OR {table}.light <> {_rolled_light(table, 'agg')}))"
+        f" OR (NOT {has} AND ({table}.progress <> {_own_progress(table)}"
+        f" OR {table}.light <> {table}.own_light))"
+        " LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        return cursor.fetchone() is None
+
+
+# --- own values as of a date (the daily sweep) ------------------------------------------------------
+
+
+def _store_own_values(cursor: Any, today: date) -> None:
+    """Write the report due dates, own lights and override flags as of ``today`` where they changed.
+
+    Set-based: one UPDATE for every task without milestones, the rules of ``lights.next_report_due`` and
+    ``lights.own_light`` written in SQL (dates are compared with constants computed here, once). A row
+    without counted children takes its light and progress from its own values, so they are written in
+    the same statement: a changed row is written once. Tasks with milestones, whose expected progress is
+    piecewise, are few and are judged in Python by ``lights.own_light`` itself.
+    """
+    table = Task._meta.db_table
+    due = _next_report_due_sql("t")
+    own, overridden, params = _own_light_sql("t", "kids.pid IS NULL", today, next_due=due)
+    cursor.execute(
+        f"UPDATE {table} SET next_report_due = judged.due, own_light = judged.own,"
+        " light_overridden = judged.overridden,"
+        f" light = CASE WHEN judged.leaf THEN judged.own ELSE {table}.light END,"
+        f" progress = CASE WHEN judged.leaf THEN judged.progress ELSE {table}.progress END"
+        f" FROM (SELECT t.id, {due} AS due, {own} AS own, {overridden} AS overridden,"
+        f" kids.pid IS NULL AS leaf, {_own_progress('t')} AS progress FROM {table} AS t"
+        f" LEFT JOIN (SELECT DISTINCT parent_id AS pid FROM {table} WHERE parent_id IS NOT NULL"
+        f" AND status <> '{TaskStatus.CANCELLED}') AS kids ON kids.pid = t.id"
+        f" LEFT JOIN (SELECT DISTINCT task_id FROM {Milestone._meta.db_table}) AS planned"
+        " ON planned.task_id = t.id WHERE planned.task_id IS NULL) AS judged"
+        f" WHERE {table}.id = judged.id"
+        f" AND ({_differs(f'{table}.next_report_due', 'judged.due')} OR {table}.own_light <> judged.own"
+        f" OR {table}.light_overridden <> judged.overridden"
+        f" OR (judged.leaf AND ({table}.light <> judged.own OR {table}.progress <> judged.progress)))",
+        params,
+    )
+    _store_planned_own_values(today)
+
+
+def _store_planned_own_values(today: date) -> None:
     fields = ("next_report_due", "own_light", "light_overridden")
+    planned = Milestone.objects.filter(task_id=OuterRef("pk"))
+    counted = Task.objects.filter(parent_id=OuterRef("pk")).exclude(status=TaskStatus.CANCELLED)
+    rows = list(
+        Task.objects.filter(Exists(planned))
+        .annotate(has_children=Exists(counted))
+        .order_by()
+        .values_list(*_Row._fields, "has_children")
+    )
+    if not rows:
+        return
+    milestones: dict[int, list[tuple[date, int]]] = {}
+    for task_id, due_on, planned_progress in Milestone.objects.filter(
+        task_id__in=[r[0] for r in rows]
+    ).values_list("task_id", "due_on", "planned_progress"):
+        milestones.setdefault(task_id, []).append((due_on, planned_progress))
     groups: dict[tuple[Any, ...], list[int]] = {}
-    # Collected first and written after the scan: SQLite must not update a table it is iterating.
-    for row, expected in _walk(today):
-        values = tuple(expected[f] for f in fields)
-        if values != tuple(getattr(row, f) for f in fields):
-            groups.setdefault(values, []).append(row.id)
+    for values in rows:
+        row, has_children = _Row._make(values[:-1]), values[-1]
+        next_due = lights.next_report_due(row.report_cadence, row.last_reported_on, row.start_on)
+        facts = lights.LightFacts.of(row, milestones.get(row.id, ()))
+        facts = dataclasses.replace(facts, next_report_due=next_due)
+        verdict = lights.own_light(facts, today=today, is_leaf=not has_children)
+        expected = (next_due, verdict.light, verdict.overridden)
+        if expected != tuple(getattr(row, f) for f in fields):
+            groups.setdefault(expected, []).append(row.id)
+    # Grouped by their new values, so that each group is one UPDATE per batch of ids.
     for values, ids in groups.items():
         for start in range(0, len(ids), ID_BATCH):
             Task.objects.filter(pk__in=ids[start : start + ID_BATCH]).update(
@@ -297,40 +463,93 @@ def _store_own_values(today: date) -> None:
             )
 
 
-def _progress_sql() -> Case:
-    children = Task.objects.filter(parent_id=OuterRef("pk")).exclude(status=TaskStatus.CANCELLED).order_by()
-    mean = children.values("parent_id").annotate(
-        mean=ExpressionWrapper(
-            (Value(2) * Sum(F("weight") * F("progress")) + Sum("weight")) / (Value(2) * Sum("weight")),
-            output_field=IntegerField(),
+def _differs(a: str, b: str) -> str:
+    """``a`` and ``b`` differ, NULL counting as a value."""
+    return f"{a} IS NOT {b}" if connection.vendor == "sqlite" else f"{a} IS DISTINCT FROM {b}"
+
+
+def _next_report_due_sql(t: str) -> str:
+    """``lights.next_report_due`` of the row ``t``, in the database's own date arithmetic."""
+    config = lights.task_settings()
+    monthly, quarterly = max(config["monthly_report_day"], 1) - 1, max(config["quarterly_report_day"], 1) - 1
+    ref = f"COALESCE({t}.last_reported_on, {t}.start_on)"
+    if connection.vendor == "sqlite":
+        # The first day of the quarter of ``ref``: back 0–2 months from the first of its month.
+        back = f"'-' || ((CAST(strftime('%%m', {ref}) AS INTEGER) - 1) %% 3) || ' months'"
+        weekly, biweekly = f"date({ref}, '+7 days')", f"date({ref}, '+14 days')"
+        month_after = (
+            f"min(date({ref}, 'start of month', '+1 month', '+{monthly} days'),"
+            f" date({ref}, 'start of month', '+2 months', '-1 day'))"
         )
-    )
-    return Case(
-        When(status=TaskStatus.CLOSED, then=Value(100)),
-        When(status=TaskStatus.CANCELLED, then=F("reported_progress")),
-        default=Coalesce(Subquery(mean.values("mean")[:1]), F("reported_progress")),
-        output_field=IntegerField(),
+        quarter_after = (
+            f"min(date({ref}, 'start of month', {back}, '+3 months', '+{quarterly} days'),"
+            f" date({ref}, 'start of month', {back}, '+4 months', '-1 day'))"
+        )
+    else:
+        weekly, biweekly = f"({ref} + 7)", f"({ref} + 14)"
+        first = f"(date_trunc('month', {ref}::timestamp) + interval '1 month')::date"
+        month_after = f"LEAST({first} + {monthly}, ({first} + interval '1 month')::date - 1)"
+        first = f"(date_trunc('quarter', {ref}::timestamp) + interval '3 months')::date"
+        quarter_after = f"LEAST({first} + {quarterly}, ({first} + interval '1 month')::date - 1)"
+    return (
+        f"(CASE {t}.report_cadence WHEN '{ReportCadence.WEEKLY}' THEN {weekly}"
+        f" WHEN '{ReportCadence.BIWEEKLY}' THEN {biweekly} WHEN '{ReportCadence.MONTHLY}' THEN {month_after}"
+        f" WHEN '{ReportCadence.QUARTERLY}' THEN {quarter_after} ELSE NULL END)"
     )
 
 
-def _light_sql(depth: int) -> Case:
-    # The worst of the task's own light and its non-cancelled children's lights, in one subquery that
-    # returns the light itself (ordering by rank), so that the database evaluates it once per row. The
-    # row itself is told from its children by depth, not by id: SQLite cannot use the outer row in the
-    # ORDER BY of a subquery inside an UPDATE.
-    contributors = (
-        Task.objects.filter(
-            (Q(parent_id=OuterRef("pk")) & ~Q(status=TaskStatus.CANCELLED)) | Q(pk=OuterRef("pk"))
+def _own_light_sql(t: str, is_leaf: str, today: date, *, next_due: str) -> tuple[str, str, list[Any]]:
+    """``lights.own_light`` of the row ``t`` without milestones as of ``today`` (its next report due by
+    the expression ``next_due``), and whether a manual light decides it, with the statement's
+    parameters in order."""
+    config = lights.light_settings()
+    if connection.vendor == "sqlite":
+        elapsed, span = (
+            f"(julianday(%s) - julianday({t}.start_on))",
+            f"(julianday({t}.due_on) - julianday({t}.start_on))",
         )
-        .annotate(contribution=Case(When(depth=depth, then=F("own_light")), default=F("light")))
-        .annotate(severity=lights.rank_expression("contribution"))
-        .order_by("severity")
-        .values("contribution")[:1]
+    else:
+        elapsed, span = f"(%s::date - {t}.start_on)", f"({t}.due_on - {t}.start_on)"
+    params: list[Any] = []
+
+    def behind(op: str, points: int) -> str:
+        # expected_progress − reported {op} points, in integers: expected is 100 · elapsed / span
+        # between the start and the deadline, 0 before the start and 100 from the deadline on.
+        params.extend([today, today, today])
+        return (
+            f"(CASE WHEN {t}.due_on <= %s THEN 100 - {t}.reported_progress {op} {points}"
+            f" WHEN {t}.start_on >= %s THEN 0 - {t}.reported_progress {op} {points}"
+            f" ELSE 100 * {elapsed} {op} ({points} + {t}.reported_progress) * {span} END)"
+        )
+
+    params.append(today)
+    override = f"{t}.override_light <> '' AND {t}.override_until IS NOT NULL AND {t}.override_until >= %s"
+    params.append(today)
+    overdue = f"{t}.due_on < %s"
+    judged = f"{is_leaf} AND {t}.status <> '{TaskStatus.UNDER_REVIEW}'"
+    far_behind = behind(">", config["red_behind"])
+    params.append(today - timedelta(days=config["red_no_start_days"]))
+    not_started = f"{t}.reported_progress = 0 AND {t}.last_reported_on IS NULL AND {t}.start_on < %s"
+    late_behind = behind(">=", config["yellow_behind"])
+    reporting = ", ".join(f"'{s}'" for s in sorted(REPORTING_STATUSES))
+    params.append(today)
+    report_late = f"{t}.status IN ({reporting}) AND {next_due} IS NOT NULL AND {next_due} < %s"
+    params.append(workdays.add_working_days(today, config["blue_working_days"]))
+    own = (
+        f"(CASE WHEN {t}.status = '{TaskStatus.CLOSED}' THEN '{Light.CLOSED}'"
+        f" WHEN {t}.status = '{TaskStatus.CANCELLED}' THEN '{Light.NONE}'"
+        f" WHEN {override} THEN {t}.override_light"
+        f" WHEN {t}.status = '{TaskStatus.PUBLIC_NOTICE}' THEN '{Light.GREEN}'"
+        f" WHEN {overdue} OR {t}.rejection_count >= {int(config['red_rejections'])}"
+        f" OR {t}.open_overdue_urgings > 0 THEN '{Light.RED}'"
+        f" WHEN {judged} AND ({far_behind} OR ({not_started})) THEN '{Light.RED}'"
+        f" WHEN {judged} AND ({late_behind} OR ({report_late})) THEN '{Light.YELLOW}'"
+        f" WHEN {t}.due_on <= %s THEN '{Light.BLUE}' ELSE '{Light.GREEN}' END)"
     )
-    return Case(
-        When(
-            Q(status__in=[TaskStatus.CLOSED, TaskStatus.CANCELLED]) | Q(light_overridden=True),
-            then=F("own_light"),
-        ),
-        default=Subquery(contributors),
+    # The override's date is a parameter of its own in the second expression.
+    params.append(today)
+    overridden = (
+        f"(CASE WHEN {t}.status NOT IN ('{TaskStatus.CLOSED}', '{TaskStatus.CANCELLED}') AND {override}"
+        " THEN TRUE ELSE FALSE END)"
     )
+    return own, overridden, params
