@@ -144,8 +144,16 @@ def _connection_lost() -> bool:
     for connection in connections.all(initialized_only=True):
         if not connection.errors_occurred:
             continue
-        if connection.connection is None:
+        raw = connection.connection
+        if raw is None:
             return True
+        # psycopg 3 knows whether the socket failed; asking the server instead would also fail for a
+        # live connection whose transaction an ordinary SQL error aborted (a 500, not an outage).
+        broken = getattr(raw, "broken", None)
+        if broken is not None:
+            if broken or getattr(raw, "closed", False):
+                return True
+            continue
         try:
             if not connection.is_usable():
                 return True

@@ -17,6 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
+from luoshi.api.errors import refusals
 from luoshi.api.pagination import PageNumberPagination
 from luoshi.api.security import current_user
 from luoshi.core import workdays
@@ -193,7 +194,7 @@ def issue_urging(request: HttpRequest, task_id: int, payload: UrgingIn) -> Statu
     return Status(201, selectors.urging_get(user=user, pk=urging.pk))
 
 
-@router.get("/urgings", response=list[UrgingOut])
+@router.get("/urgings", response={200: list[UrgingOut], **refusals(404)})
 @paginate(PageNumberPagination)
 def list_urgings(request: HttpRequest, filters: Query[UrgingFilters]) -> Any:
     """Urgings the caller may see, the most severe and longest waiting first."""
