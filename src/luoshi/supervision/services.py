@@ -114,7 +114,7 @@ def queue_once(
         return 0
 
 
-def _payload(urging: Urging) -> dict[str, Any]:
+def urging_payload(urging: Urging) -> dict[str, Any]:
     return {
         "urging_id": urging.pk,
         "level": urging.level,
@@ -165,7 +165,7 @@ def create_urging(
         task=task,
         audience=audience_for(task, recipients, to_person_id),
         key=f"urging:{urging.pk}:issued",
-        payload=_payload(urging),
+        payload=urging_payload(urging),
         exclude=issued_by.pk if issued_by else None,
     )
     audit.record(
@@ -315,7 +315,7 @@ def urging_respond(
         task=locked.task,
         audience=overseers(locked.task, locked.issued_by_id),
         key=f"urging:{locked.pk}:answered:v{locked.version}",
-        payload={**_payload(locked), "response": text},
+        payload={**urging_payload(locked), "response": text},
         exclude=actor.pk,
     )
     audit.record(
@@ -351,7 +351,7 @@ def urging_close(
         task=locked.task,
         audience=notify.lead_unit(locked.task),
         key=f"urging:{locked.pk}:closed",
-        payload={**_payload(locked), "note": text},
+        payload={**urging_payload(locked), "note": text},
         exclude=actor.pk,
     )
     audit.record(

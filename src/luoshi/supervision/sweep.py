@@ -291,9 +291,8 @@ class _Outbox:
         payload: dict[str, Any],
         exclude: int | None = None,
     ) -> None:
-        body = {"task_id": task.pk, "title": task.title, "status": task.status, **payload}
         # As JSON text, which both databases read into their JSON column type (and COPY writes as is).
-        stored = json.dumps(body, cls=DjangoJSONEncoder)
+        stored = json.dumps(notify.body(task, payload), cls=DjangoJSONEncoder)
         self._rows.extend(
             (uid, kind, task.pk, stored, f"{key}:{uid}", NotificationStatus.PENDING, 0, "", self._now)
             for uid in sorted(self._recipients(audience, exclude))
@@ -551,7 +550,7 @@ def _issue_urgings(rule: EscalationRule, tasks: list[Task], today: date, respond
                 task=urging.task,
                 audience=services.audience_for(urging.task, rule.recipients, urging.to_person_id),
                 key=f"urging:{urging.pk}:issued",
-                payload=services._payload(urging),
+                payload=services.urging_payload(urging),
             )
         outbox.flush()
         audit.record_many(

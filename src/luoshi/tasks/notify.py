@@ -67,6 +67,11 @@ def supervisors_over(org: Organization) -> set[int]:
     }
 
 
+def body(task: Task, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What every notification about a task carries, with the event's own ``payload``."""
+    return {"task_id": task.pk, "title": task.title, "status": task.status, **(payload or {})}
+
+
 def queue(
     *,
     kind: str,
@@ -92,10 +97,12 @@ def queue(
     recipients.update(audience.users)
     if exclude is not None:
         recipients.discard(exclude)
-    body = {"task_id": task.pk, "title": task.title, "status": task.status, **(payload or {})}
+    content = body(task, payload)
     Notification.objects.bulk_create(
         [
-            Notification(recipient_id=uid, kind=kind, task=task, payload=body, idempotency_key=f"{key}:{uid}")
+            Notification(
+                recipient_id=uid, kind=kind, task=task, payload=content, idempotency_key=f"{key}:{uid}"
+            )
             for uid in sorted(recipients)
         ]
     )
