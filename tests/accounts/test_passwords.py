@@ -163,3 +163,30 @@ def test_the_service_refuses_a_policy_breaking_password_with_nothing_changed(cit
         )
     assert "new_password" in exc.value.fields
     assert PasswordRecord.objects.count() == before
+
+
+def test_a_password_an_administrator_set_is_changed_by_its_owner_first(client, city, settings):
+    settings.LUOSHI_PASSWORD = {**settings.LUOSHI_PASSWORD, "change_after_reset": True}
+    orgs.person_set_password(actor=city.admin, person=city.wang, password="Set-by-admin-2026")
+    sign_in(client, "wangfang", password="Set-by-admin-2026")
+
+    deep = client.get(reverse("web:person_list"))
+    assert deep.status_code == 302
+    assert deep.url.startswith(CHANGE)
+    assert "set for you by an administrator" in client.get(CHANGE).content.decode()
+    client.post(
+        CHANGE,
+        {
+            "old_password": "Set-by-admin-2026",
+            "new_password": "My-own-choice-2026",
+            "new_password_again": "My-own-choice-2026",
+        },
+    )
+    assert client.get(reverse("web:person_list")).status_code == 200
+
+
+def test_without_the_rule_an_administrators_password_is_kept(client, city, settings):
+    settings.LUOSHI_PASSWORD = {**settings.LUOSHI_PASSWORD, "change_after_reset": False}
+    orgs.person_set_password(actor=city.admin, person=city.wang, password="Set-by-admin-2026")
+    sign_in(client, "wangfang", password="Set-by-admin-2026")
+    assert client.get(reverse("web:person_list")).status_code == 200

@@ -117,14 +117,17 @@ def owed(request: HttpRequest) -> str | None:
 
 def _password_expired(request: HttpRequest, user: Any) -> bool:
     days = int(settings.LUOSHI_PASSWORD["max_age_days"])
-    if days <= 0:
+    if days <= 0 and not settings.LUOSHI_PASSWORD.get("change_after_reset"):
         return False
     changed = request.session.get(PASSWORD_CHANGED_AT)
-    if changed is not None and time.time() - float(changed) < days * 86400:
+    if changed is not None and (days <= 0 or time.time() - float(changed) < days * 86400):
         return False
     # Expired by the session's note (or no note): ask the database, which knows of changes made since.
+    # The note is kept only for a password in good standing, so one that must change is asked again.
+    if selectors.password_expired(user):
+        return True
     request.session[PASSWORD_CHANGED_AT] = selectors.password_changed_at(user).timestamp()
-    return selectors.password_expired(user)
+    return False
 
 
 class SecondStepMiddleware:

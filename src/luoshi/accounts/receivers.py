@@ -36,7 +36,9 @@ def _session_started(sender: Any, request: HttpRequest | None, user: Any, **kwar
     # Read once per session instead of on every request; enrolling, a reset or a password change end the
     # person's other sessions, so these never go stale in a way that matters.
     session[ENROLLED] = selectors.has_second_factor(user)
-    session[PASSWORD_CHANGED_AT] = selectors.password_changed_at(user).timestamp()
+    if not selectors.password_expired(user):
+        # Noted only for a password in good standing: one that must change is asked again each request.
+        session[PASSWORD_CHANGED_AT] = selectors.password_changed_at(user).timestamp()
     if session.session_key is None:
         session.save()
     services.session_started(

@@ -48,7 +48,21 @@ def password_expires_at(user: Any, changed_at: datetime | None = None) -> dateti
     return (changed_at or password_changed_at(user)) + timedelta(days=days)
 
 
+def password_set_by_someone_else(user: Any) -> bool:
+    """Whether the current password was set by an administrator (or with the account), not its owner."""
+    latest = PasswordRecord.objects.filter(user=user).values_list("by_owner", flat=True).first()
+    return latest is False
+
+
 def password_expired(user: Any) -> bool:
+    """Whether the password must be changed before anything else: past its age, or (where the policy
+    says so) set by someone other than its owner."""
+    if (
+        settings.LUOSHI_PASSWORD.get("change_after_reset")
+        and user.has_usable_password()
+        and password_set_by_someone_else(user)
+    ):
+        return True
     expires = password_expires_at(user)
     return expires is not None and expires <= timezone.now()
 

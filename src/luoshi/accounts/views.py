@@ -261,6 +261,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "expired": expires is not None and expires <= timezone.now(),
+        "set_for_you": settings.LUOSHI_PASSWORD.get("change_after_reset")
+        and selectors.password_set_by_someone_else(user),
         "next": safe_next(request, request.POST.get("next") or request.GET.get("next"), ""),
     }
     return render(request, "accounts/password_change.html", context, status=status)

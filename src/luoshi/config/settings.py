@@ -240,6 +240,9 @@ LUOSHI_PASSWORD = {
     "max_age_days": env_int("LUOSHI_PASSWORD_MAX_AGE_DAYS", _password_defaults["max_age_days"]),
     # How many previous passwords (the current one included) may not be chosen again (0: no rule).
     "history": env_int("LUOSHI_PASSWORD_HISTORY", _password_defaults["history"]),
+    # A password someone else set (a new account's, or an administrator's reset) is changed by its owner
+    # at the next sign-in. Off in the demo, whose personas share a published password.
+    "change_after_reset": env_bool("LUOSHI_PASSWORD_CHANGE_AFTER_RESET", default=PRODUCTION),
 }
 
 # --- Internationalisation -------------------------------------------------------------------------
