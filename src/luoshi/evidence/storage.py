@@ -39,7 +39,18 @@ def new_stored_name(extension: str) -> str:
     return f"{token[:2]}/{token[2:4]}/{token}.{extension}"
 
 
-class EvidenceStorage(FileSystemStorage):
+class WithoutURLs:
+    """For evidence storages: a file has no address of its own, so nobody can fetch it past the
+    download view that checks access. ``url()`` raising ``NotImplementedError`` is how Django's storage
+    API says a storage serves no URLs (its base class does the same); a refusal on purpose, not a gap."""
+
+    def url(self, name: str | None, *args: Any, **kwargs: Any) -> str:
+        raise NotImplementedError(
+            "Evidence files have no URL; they are served by the evidence download view."
+        )
+
+
+class EvidenceStorage(WithoutURLs, FileSystemStorage):
     """The file system backend for evidence: ``MEDIA_ROOT/evidence``, written atomically and durably.
 
     A file is written under a temporary name in its final directory, flushed to disk, then renamed: a
@@ -60,11 +71,6 @@ class EvidenceStorage(FileSystemStorage):
         if self._configured_location is not None:
             return str(self._configured_location)
         return os.path.join(settings.MEDIA_ROOT, "evidence")
-
-    def url(self, name: str | None) -> str:
-        raise NotImplementedError(
-            "Evidence files have no URL; they are served by the evidence download view."
-        )
 
     def _save(self, name: str, content: File) -> str:
         full_path = self.path(name)

@@ -10,8 +10,10 @@ from typing import Any
 
 from storages.backends.s3 import S3Storage
 
+from luoshi.evidence.storage import WithoutURLs
 
-class S3EvidenceStorage(S3Storage):
+
+class S3EvidenceStorage(WithoutURLs, S3Storage):
     """django-storages' S3 backend with the evidence store's rules.
 
     - No URL: a pre-signed link would hand the file to whoever holds it, past the access check of the
@@ -27,10 +29,3 @@ class S3EvidenceStorage(S3Storage):
         options.setdefault("file_overwrite", False)
         options.setdefault("querystring_auth", True)
         super().__init__(**options)
-
-    def url(
-        self, name: str | None, parameters: Any = None, expire: Any = None, http_method: Any = None
-    ) -> str:
-        raise NotImplementedError(
-            "Evidence files have no URL; they are served by the evidence download view."
-        )

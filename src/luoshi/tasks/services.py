@@ -311,50 +311,16 @@ def _create(
     actor: User,
     chain: list[Task],
     parent: Task | None,
-    assigning_org: Organization,
-    lead_org: Organization,
-    title: str,
-    due_on: date,
-    start_on: date | None,
-    clause: Clause | None,
-    directive: Directive | None,
-    description: str,
-    expected_outcome: str,
-    focus_area: FocusArea | None,
     cooperating_orgs: Iterable[Organization],
-    responsible_leader: User | None,
-    handler: User | None,
-    report_cadence: str,
-    weight: int,
-    priority: int,
     tags: Iterable[str],
-    requires_public_notice: bool,
+    **fields: Any,
 ) -> Task:
+    """Save one new task: ``fields`` are ``_new_task``'s; then its tree path, roll-up, index and audit."""
     today = workdays.today()
-    task = _new_task(
-        actor=actor,
-        parent=parent,
-        assigning_org=assigning_org,
-        lead_org=lead_org,
-        title=title,
-        due_on=due_on,
-        start_on=start_on,
-        clause=clause,
-        directive=directive,
-        description=description,
-        expected_outcome=expected_outcome,
-        focus_area=focus_area,
-        responsible_leader=responsible_leader,
-        handler=handler,
-        report_cadence=report_cadence,
-        weight=weight,
-        priority=priority,
-        requires_public_notice=requires_public_notice,
-        today=today,
-    )
+    task = _new_task(actor=actor, parent=parent, today=today, **fields)
     _validate(task)
-    _check_handler(handler, lead_org.pk)
-    coop = _check_cooperating(cooperating_orgs, lead_org.pk)
+    _check_handler(task.handler, task.lead_org_id)
+    coop = _check_cooperating(cooperating_orgs, task.lead_org_id)
     task.save()
     task.path = trees.child_path(parent.path if parent else "", task.pk)
     task.depth = trees.depth_of(task.path)
@@ -366,19 +332,20 @@ def _create(
         task.tags.set(tag_rows)
     rollup.refresh([*chain, task], today=today)
     search.index_task(task)
-    audit.record(
-        actor=actor,
-        action="task.create",
-        obj=task,
-        changes={
-            "after": _snapshot(task),
-            "parent": parent.pk if parent else None,
-            "clause": clause.pk if clause else None,
-            "assigning_org": assigning_org.pk,
-            "cooperating_orgs": sorted(o.pk for o in coop),
-        },
-    )
+    audit.record(actor=actor, action="task.create", obj=task, changes=_created(task, coop))
     return task
+
+
+def _created(task: Task, cooperating: Iterable[Organization], source: str = "") -> dict[str, Any]:
+    """What the audit trail records of a new task."""
+    return {
+        "after": _snapshot(task),
+        "parent": task.parent_id,
+        "clause": task.clause_id,
+        "assigning_org": task.assigning_org_id,
+        "cooperating_orgs": sorted({o.pk for o in cooperating}),
+        **({"source": source} if source else {}),
+    }
 
 
 @dataclass(frozen=True)
@@ -498,17 +465,7 @@ def task_create_many(
         actor=actor,
         action="task.create",
         items=[
-            (
-                task,
-                {
-                    "after": _snapshot(task),
-                    "parent": None,
-                    "clause": None,
-                    "assigning_org": assigning_org.pk,
-                    "cooperating_orgs": sorted({o.pk for o in row.cooperating_orgs}),
-                    **({"source": source} if source else {}),
-                },
-            )
+            (task, _created(task, row.cooperating_orgs, source))
             for task, row in zip(tasks, rows, strict=True)
         ],
     )
