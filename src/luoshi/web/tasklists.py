@@ -51,6 +51,8 @@ class Section:
     # Query string of the ledger page that lists all of them, when the ledger can.
     ledger_query: str = ""
     is_extensions: bool = False
+    # A template of its own for rows that are not tasks (urgings, look-backs); "" for the task list.
+    template: str = ""
 
     @property
     def more(self) -> int:

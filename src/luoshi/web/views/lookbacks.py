@@ -34,6 +34,7 @@ from luoshi.tasks import closing
 from luoshi.tasks.models import ClosingCheck, ClosingCriterion, Task, TaskStatus
 from luoshi.tasks.rules import Party, is_party
 from luoshi.web.forms import EMPTY_CHOICE_LABEL, apply_errors
+from luoshi.web.tasklists import Section
 from luoshi.web.views import task_sections
 from luoshi.web.views.task_forms import DateInput, EvidenceField
 
@@ -389,38 +390,21 @@ def lookback_overview(request: HttpRequest) -> HttpResponse:
 # --- My work --------------------------------------------------------------------------------------
 
 
-@dataclass
-class LookBacksSection:
-    """The "Look-backs due" section of My work, shaped like the task sections there."""
-
-    rows: list[LookBack]
-    total: int
-    key: str = "lookbacks"
-    template: str = "closure/_mywork_lookbacks.html"
-    ledger_query: str = ""
-    is_extensions: bool = False
-
-    @property
-    def title(self) -> str:
-        return _("Look-backs due")
-
-    @property
-    def empty(self) -> str:
-        return _("No look-back is due within a week.")
-
-    @property
-    def more(self) -> int:
-        return max(self.total - len(self.rows), 0)
-
-
 MYWORK_LIMIT = 20
 DECIDING_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER, Role.HEAD})
 
 
-def mywork_section(user: Any, today: date) -> LookBacksSection | None:
+def mywork_section(user: Any, today: date) -> Section | None:
     """Look-backs due within a week that the user may record; None for people who never record them
     (handlers), whose My work it would only clutter."""
     if not (user.is_superuser or any(s.role in DECIDING_ROLES for s in access.scopes_of(user))):
         return None
     due = selectors.lookbacks_due_for(user=user, today=today)
-    return LookBacksSection(rows=due[:MYWORK_LIMIT], total=len(due))
+    return Section(
+        key="lookbacks",
+        title=_("Look-backs due"),
+        empty=_("No look-back is due within a week."),
+        rows=due[:MYWORK_LIMIT],
+        total=len(due),
+        template="closure/_mywork_lookbacks.html",
+    )

@@ -16,10 +16,10 @@ def mywork(request: HttpRequest) -> HttpResponse:
     today = workdays.today()
     sections = tasklists.my_work(user=request.user, today=today)
     # Urgings wait for an answer by a date, so they come first.
-    sections.insert(0, supervision.mywork_section(request.user, today))  # type: ignore[arg-type]
+    sections.insert(0, supervision.mywork_section(request.user, today))
     # Look-backs due, for those who record them.
     if (due := lookbacks.mywork_section(request.user, today)) is not None:
-        sections.append(due)  # type: ignore[arg-type]
+        sections.append(due)
     context = {
         "sections": sections,
         "today": today,

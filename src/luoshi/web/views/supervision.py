@@ -39,6 +39,7 @@ from luoshi.tasks.models import OPEN_STATUSES, Task
 from luoshi.web import selectors as web_selectors
 from luoshi.web.forms import EMPTY_CHOICE_LABEL, OrganizationChoiceField, apply_errors
 from luoshi.web.shortcuts import render_list
+from luoshi.web.tasklists import Section
 from luoshi.web.views import task_sections
 
 # The tag class of each level's badge; the badge always carries the level's name and its rung, so it
@@ -265,41 +266,24 @@ def urging_close(request: HttpRequest, pk: int) -> HttpResponse:
 # --- My work --------------------------------------------------------------------------------------
 
 
-@dataclass
-class UrgingsSection:
-    """The "Urgings to answer" section of My work, shaped like the task sections there."""
-
-    rows: list[UrgingRow]
-    total: int
-    key: str = "urgings"
-    template: str = "supervision/_mywork_urgings.html"
-    ledger_query: str = ""
-    is_extensions: bool = False
-
-    @property
-    def title(self) -> str:
-        return _("Urgings to answer")
-
-    @property
-    def empty(self) -> str:
-        return _("No urging waits for your answer.")
-
-    @property
-    def more(self) -> int:
-        return max(self.total - len(self.rows), 0)
-
-
 MYWORK_LIMIT = 20
 
 
-def mywork_section(user: Any, today: date) -> UrgingsSection:
+def mywork_section(user: Any, today: date) -> Section:
     """Two queries: the first rows and the count."""
     qs = selectors.urgings_to_answer(user)
     rows = [
         UrgingRow(u, LEVEL_TONES[u.level], level_rank(u.level) + 1, u.is_overdue(today))
         for u in qs[:MYWORK_LIMIT]
     ]
-    return UrgingsSection(rows=rows, total=qs.count())
+    return Section(
+        key="urgings",
+        title=_("Urgings to answer"),
+        empty=_("No urging waits for your answer."),
+        rows=rows,
+        total=qs.count(),
+        template="supervision/_mywork_urgings.html",
+    )
 
 
 # --- the overview ---------------------------------------------------------------------------------
