@@ -35,7 +35,7 @@ def _figures(counts: cockpit.Counts) -> dict[str, object]:
 
     return {
         "lights": sorted((c["light"], c["status"], c["n"]) for c in counts.combos if c["n"]),
-        "overdue": sum(c["late"] for c in counts.combos),
+        "overdue": counts.overdue,
         "by_focus_area": clean(counts.by_focus_area),
         "by_branch": {
             k: {f: n for f, n in v.items() if f != "branch"}

@@ -171,7 +171,8 @@ def covers_subtree(user: Any, org: Organization) -> bool:
 class Counts:
     """The figures of sections 1–3 and the weekly trend, from the task rows or from the summaries."""
 
-    combos: list[dict[str, Any]]  # light, status, n, late
+    combos: list[dict[str, Any]]  # light, status, n
+    overdue: int
     by_focus_area: list[dict[str, Any]]  # focus_area_id + _counts() + overdue
     by_branch: dict[str, dict[str, Any]]  # first path segment below the unit → _counts() + overdue
     closures: dict[date, int]
@@ -203,11 +204,8 @@ def live_counts(tasks: QuerySet[Task], org: Organization, today: date, since: da
         .order_by()
     }
     return Counts(
-        combos=list(
-            tasks.values("light", "status")
-            .annotate(n=Count("id"), late=Count("id", filter=overdue_q))
-            .order_by()
-        ),
+        combos=list(tasks.values("light", "status").annotate(n=Count("id")).order_by()),
+        overdue=tasks.filter(overdue_q).count(),
         by_focus_area=list(
             tasks.values("focus_area_id")
             .annotate(**_counts(), overdue=Count("id", filter=overdue_q))
@@ -290,15 +288,12 @@ def summary_counts(org: Organization, today: date, since: date) -> Counts:
             row = rows.setdefault(key, {**dict.fromkeys(GROUP_FIELDS, 0), "overdue": overdue.get(key, 0)})
             _count_into(row, status, light, n)
     combos = [
-        {"light": light, "status": status, "n": n, "late": 0} for (light, status), n in lights_of.items()
+        {"light": light, "status": status, "n": n} for (light, status), n in lights_of.items()
     ]
-    # Overdue tasks are open ones; the totals need only their number, not their light.
-    late_total = sum(overdue_by_area.values())
-    if late_total:
-        combos.append({"light": Light.NONE, "status": TaskStatus.DRAFT, "n": 0, "late": late_total})
     by_focus_area = [{"focus_area_id": key or None, **row} for key, row in area_rows.items()]
     return Counts(
         combos=combos,
+        overdue=sum(overdue_by_area.values()),
         by_focus_area=by_focus_area,
         by_branch=branch_rows,
         closures=weekly[WeeklyKind.CLOSURE],
@@ -345,7 +340,7 @@ def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
         closed=status_counts[TaskStatus.CLOSED],
         red=sum(c["n"] for c in combos if c["light"] == Light.RED and c["status"] in OPEN_STATUSES),
         yellow=sum(c["n"] for c in combos if c["light"] == Light.YELLOW and c["status"] in OPEN_STATUSES),
-        overdue=sum(c["late"] for c in combos),
+        overdue=counts.overdue,
         ledger=ledger_query(org),
     )
     by_light = [(str(light), light_counts[light], ledger_query(org, light=light)) for light in LIGHT_ORDER]
