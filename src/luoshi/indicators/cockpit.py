@@ -287,9 +287,7 @@ def summary_counts(org: Organization, today: date, since: date) -> Counts:
         ):
             row = rows.setdefault(key, {**dict.fromkeys(GROUP_FIELDS, 0), "overdue": overdue.get(key, 0)})
             _count_into(row, status, light, n)
-    combos = [
-        {"light": light, "status": status, "n": n} for (light, status), n in lights_of.items()
-    ]
+    combos = [{"light": light, "status": status, "n": n} for (light, status), n in lights_of.items()]
     by_focus_area = [{"focus_area_id": key or None, **row} for key, row in area_rows.items()]
     return Counts(
         combos=combos,
