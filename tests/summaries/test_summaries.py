@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from luoshi.indicators import cockpit
+from luoshi.organizations import services as organizations
 from luoshi.summaries import triggers
 from luoshi.summaries.models import TaskTally
 from luoshi.tasks import reporting, rollup, workflow
@@ -105,4 +106,31 @@ def test_a_report_counts_in_its_week_for_the_unit_that_filed_it(desk, clock):
     )
     after = cockpit.summary_counts(desk.city.tiexi, clock.today, date(2024, 1, 1)).reports
     assert sum(after.values()) == sum(before.values()) + 1
-    assert TaskTally.objects.filter(org=desk.city.tiexi).exists()
+    assert TaskTally.objects.filter(org_path=desk.city.tiexi.path).exists()
+
+
+def test_moving_a_unit_moves_its_counts_to_the_new_chain(desk, clock):
+    """A street moved from one district to another: its tasks and the reports it filed now count for
+    the new district and no longer for the old one."""
+    _work(desk, clock)
+    city = desk.city
+    street = city.tiexi_street
+    since = date(2024, 1, 1)
+    street_task = Task.objects.get(title="街道子任务")
+    reporting.report_progress(
+        actor=city.chen, task=street_task, version=street_task.version, narrative="推进", progress=30
+    )
+    reports_before = sum(cockpit.summary_counts(street, clock.today, since).reports.values())
+    assert reports_before > 0
+    organizations.organization_move(actor=city.admin, org=street, new_parent=city.tiedong)
+    _no_differences()
+    street.refresh_from_db()
+    assert sum(cockpit.summary_counts(street, clock.today, since).reports.values()) == reports_before
+    for org in (city.government, city.tiexi, city.tiedong):
+        org.refresh_from_db()
+        tasks = cockpit.tasks_under(city.zhao, org)
+        live = cockpit.live_counts(tasks, org, clock.today, since)
+        assert (
+            _figures(cockpit.summary_counts(org, clock.today, since))["by_branch"]
+            == _figures(live)["by_branch"]
+        ), org.name

@@ -240,53 +240,53 @@ def _count_into(row: dict[str, int], status: str, light: str, n: int) -> None:
 
 
 def summary_counts(org: Organization, today: date, since: date) -> Counts:
-    """The same figures summed from the summary tables (``luoshi.summaries``): a few rows per unit
-    instead of every task, so the cost no longer grows with the number of tasks in the subtree.
+    """The same figures summed from the summary tables (``luoshi.summaries``), which count every task
+    for each unit of its lead unit's chain: the unit's own rows and its children's rows give every
+    figure, a few hundred rows whatever the number of tasks below.
 
     Reports count by the unit that filed them; the live count goes by the task's lead unit. The two
     differ only for a report filed by a unit outside the subtree on a task led inside it."""
-    in_subtree = trees.subtree_q("org__path", org.path)
-    prefix_length = len(org.path) + trees.SEGMENT
-    tallies = TaskTally.objects.filter(in_subtree)
-    due = OpenDueTally.objects.filter(in_subtree, due_on__lt=today)
-    # One pass over the open tasks due before today, by unit below and focus area, summed both ways.
+    level = trees.depth_of(org.path)
+    # The unit's own rows (level) and its children's (level + 1): one index range each.
+    here_and_below = Q(
+        level__in=[level, level + 1], org_path__gte=org.path, org_path__lt=trees.successor(org.path)
+    )
     overdue_by_area: dict[int, int] = defaultdict(int)
     overdue_by_branch: dict[str, int] = defaultdict(int)
-    for branch, area, n in (
-        due.annotate(branch=Substr("org__path", 1, prefix_length))
-        .values_list("branch", "focus_area")
+    for path, area, n in (
+        OpenDueTally.objects.filter(here_and_below, due_on__lt=today)
+        .values_list("org_path", "focus_area")
         .annotate(n=Sum("n"))
         .order_by()
     ):
-        overdue_by_area[area] += n or 0
-        overdue_by_branch[branch] += n or 0
+        if path == org.path:
+            overdue_by_area[area] += n
+            overdue_by_branch[path] += n
+        else:  # a child's subtree: its branch, and not the unit's own tasks
+            overdue_by_branch[path] += n
+            overdue_by_branch[org.path] -= n
     weekly: dict[str, dict[date, int]] = {WeeklyKind.CLOSURE: {}, WeeklyKind.REPORT: {}}
-    for kind, week, n in (
-        WeeklyTally.objects.filter(in_subtree, week__gte=since)
-        .values_list("kind", "week")
-        .annotate(n=Sum("n"))
-        .order_by()
-    ):
-        weekly[kind][week] = n or 0
-    # One pass over the tallies, by unit below, focus area, state and light; the three breakdowns are
-    # sums of its rows (a few hundred, whatever the number of tasks).
+    for kind, week, n in WeeklyTally.objects.filter(
+        level=level, org_path=org.path, week__gte=since
+    ).values_list("kind", "week", "n"):
+        weekly[kind][_week_start(week)] = n
     lights_of: dict[tuple[str, str], int] = defaultdict(int)
     area_rows: dict[int, dict[str, int]] = {}
     branch_rows: dict[str, dict[str, int]] = {}
-    for branch, area, status, light, n in (
-        tallies.annotate(branch=Substr("org__path", 1, prefix_length))
-        .values_list("branch", "focus_area", "status", "light")
-        .annotate(n=Sum("n"))
-        .order_by()
+
+    def row_of(rows: dict[Any, dict[str, int]], key: Any, overdue: dict[Any, int]) -> dict[str, int]:
+        return rows.setdefault(key, {**dict.fromkeys(GROUP_FIELDS, 0), "overdue": overdue.get(key, 0)})
+
+    for path, area, status, light, n in TaskTally.objects.filter(here_and_below).values_list(
+        "org_path", "focus_area", "status", "light", "n"
     ):
-        n = n or 0
-        lights_of[light, status] += n
-        for key, rows, overdue in (
-            (area, area_rows, overdue_by_area),
-            (branch, branch_rows, overdue_by_branch),
-        ):
-            row = rows.setdefault(key, {**dict.fromkeys(GROUP_FIELDS, 0), "overdue": overdue.get(key, 0)})
-            _count_into(row, status, light, n)
+        if path == org.path:
+            lights_of[light, status] += n
+            _count_into(row_of(area_rows, area, overdue_by_area), status, light, n)
+            _count_into(row_of(branch_rows, path, overdue_by_branch), status, light, n)
+        else:
+            _count_into(row_of(branch_rows, path, overdue_by_branch), status, light, n)
+            _count_into(row_of(branch_rows, org.path, overdue_by_branch), status, light, -n)
     combos = [{"light": light, "status": status, "n": n} for (light, status), n in lights_of.items()]
     by_focus_area = [{"focus_area_id": key or None, **row} for key, row in area_rows.items()]
     return Counts(

@@ -129,6 +129,9 @@ def organization_move(
     from luoshi.search.services import on_organization_moved as search_on_organization_moved
 
     search_on_organization_moved(old_prefix=old_path, new_prefix=new_path)
+    from luoshi.summaries.triggers import on_organization_moved as summaries_on_organization_moved
+
+    summaries_on_organization_moved(old_prefix=old_path, new_prefix=new_path)
     Organization.objects.filter(pk=locked.pk).update(parent=new_parent, version=F("version") + 1)
     locked.refresh_from_db()
     audit.record(

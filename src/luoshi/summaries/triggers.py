@@ -4,7 +4,9 @@
 Triggers rather than service code, because tasks are written by many paths (the services, the roll-up's
 set-based repair, bulk imports, the benchmark's COPY load): a trigger sees every one of them inside the
 same transaction, so a summary can never disagree with a committed task. Each trigger does a few keyed
-upserts, and the UPDATE trigger fires only when a counted column really changed.
+upserts, one row per unit of the lead unit's chain (the task's ``lead_org_path`` joined to the list of
+levels gives the chain without a lookup), and the UPDATE trigger fires only when a counted column
+really changed.
 
 Deletions only decrement rows that exist (never upsert), so wiping the database in any table order
 (``flush``) leaves nothing behind. The SQL is installed after every ``migrate`` (see ``apps.py``), so the
@@ -21,6 +23,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from luoshi.core import trees
 from luoshi.tasks.models import OPEN_STATUSES, TaskStatus
 
 OPEN_SQL = ", ".join(f"'{s}'" for s in sorted(OPEN_STATUSES))
@@ -32,6 +35,21 @@ TRIGGER_NAMES = (
     "summaries_report_insert",
     "summaries_report_delete",
 )
+# The levels a path can have (``max_length`` 250 of ten-digit segments), as a row source: joined to a
+# row's path, each level within it gives one ancestor (the unit itself at the last level).
+MAX_LEVELS = 25
+LEVELS = "(VALUES " + ", ".join(f"({k})" for k in range(1, MAX_LEVELS + 1)) + ") AS levels"
+LEVEL = "levels.column1"
+
+
+def _prefix(path: str) -> str:
+    """The ancestor path at ``levels.column1`` of ``path``."""
+    return f"substr({path}, 1, {LEVEL} * {trees.SEGMENT})"
+
+
+def _within(path: str) -> str:
+    """The levels that ``path`` has (none for an empty path)."""
+    return f"{LEVEL} * {trees.SEGMENT} <= length({path})"
 
 
 def _week(vendor: str, column: str) -> str:
@@ -41,56 +59,76 @@ def _week(vendor: str, column: str) -> str:
     return f"date_trunc('week', {column})::date"
 
 
+def _ancestors(path: str) -> str:
+    """The rows of every unit on the chain of ``path``. Two ``IN`` lists rather than one row-value
+    ``IN``: SQLite's planner probes the (level, path) key with both lists, while with a row value it
+    uses the level alone and scans the whole level. A path's length fixes its level, so the probes
+    that pair a level with a path of another length find nothing."""
+    return (
+        f"level IN (SELECT {LEVEL} FROM {LEVELS} WHERE {_within(path)}) "
+        f"AND org_path IN (SELECT {_prefix(path)} FROM {LEVELS} WHERE {_within(path)})"
+    )
+
+
 def _add(vendor: str, row: str) -> list[str]:
-    """Statements that count the task ``row`` (NEW or OLD) in all three tables."""
+    """Statements that count the task ``row`` (NEW or OLD) in all three tables, for every unit of
+    its lead unit's chain."""
     week = _week(vendor, f"{row}.closed_on")
+    path = f"{row}.lead_org_path"
+    chain = f"FROM {LEVELS} WHERE {_within(path)}"
     return [
-        "INSERT INTO summaries_tasktally (org_id, focus_area, status, light, n) "
-        f"SELECT {row}.lead_org_id, COALESCE({row}.focus_area_id, 0), {row}.status, {row}.light, 1 "
-        "WHERE TRUE "
-        "ON CONFLICT (org_id, focus_area, status, light) DO UPDATE SET n = summaries_tasktally.n + 1",
-        "INSERT INTO summaries_openduetally (org_id, focus_area, due_on, n) "
-        f"SELECT {row}.lead_org_id, COALESCE({row}.focus_area_id, 0), {row}.due_on, 1 "
-        f"WHERE {row}.status IN ({OPEN_SQL}) "
-        "ON CONFLICT (org_id, focus_area, due_on) DO UPDATE SET n = summaries_openduetally.n + 1",
-        "INSERT INTO summaries_weeklytally (org_id, week, kind, n) "
-        f"SELECT {row}.lead_org_id, {week}, 'closure', 1 "
-        f"WHERE {row}.status = '{CLOSED}' AND {row}.closed_on IS NOT NULL "
-        "ON CONFLICT (org_id, week, kind) DO UPDATE SET n = summaries_weeklytally.n + 1",
+        "INSERT INTO summaries_tasktally (level, org_path, focus_area, status, light, n) "
+        f"SELECT {LEVEL}, {_prefix(path)}, COALESCE({row}.focus_area_id, 0), {row}.status, {row}.light, 1 "
+        f"{chain} "
+        "ON CONFLICT (level, org_path, focus_area, status, light) "
+        "DO UPDATE SET n = summaries_tasktally.n + 1",
+        "INSERT INTO summaries_openduetally (level, org_path, focus_area, due_on, n) "
+        f"SELECT {LEVEL}, {_prefix(path)}, COALESCE({row}.focus_area_id, 0), {row}.due_on, 1 "
+        f"{chain} AND {row}.status IN ({OPEN_SQL}) "
+        "ON CONFLICT (level, org_path, focus_area, due_on) DO UPDATE SET n = summaries_openduetally.n + 1",
+        "INSERT INTO summaries_weeklytally (level, org_path, week, kind, n) "
+        f"SELECT {LEVEL}, {_prefix(path)}, {week}, 'closure', 1 "
+        f"{chain} AND {row}.status = '{CLOSED}' AND {row}.closed_on IS NOT NULL "
+        "ON CONFLICT (level, org_path, week, kind) DO UPDATE SET n = summaries_weeklytally.n + 1",
     ]
 
 
 def _remove(vendor: str, row: str) -> list[str]:
     """Statements that stop counting the task ``row``; they only decrement rows that exist."""
     week = _week(vendor, f"{row}.closed_on")
+    chain = _ancestors(f"{row}.lead_org_path")
     return [
-        "UPDATE summaries_tasktally SET n = n - 1 "
-        f"WHERE org_id = {row}.lead_org_id AND focus_area = COALESCE({row}.focus_area_id, 0) "
+        f"UPDATE summaries_tasktally SET n = n - 1 WHERE {chain} "
+        f"AND focus_area = COALESCE({row}.focus_area_id, 0) "
         f"AND status = {row}.status AND light = {row}.light",
-        "UPDATE summaries_openduetally SET n = n - 1 "
-        f"WHERE {row}.status IN ({OPEN_SQL}) AND org_id = {row}.lead_org_id "
+        f"UPDATE summaries_openduetally SET n = n - 1 WHERE {row}.status IN ({OPEN_SQL}) AND {chain} "
         f"AND focus_area = COALESCE({row}.focus_area_id, 0) AND due_on = {row}.due_on",
         "UPDATE summaries_weeklytally SET n = n - 1 "
         f"WHERE {row}.status = '{CLOSED}' AND {row}.closed_on IS NOT NULL "
-        f"AND org_id = {row}.lead_org_id AND week = {week} AND kind = 'closure'",
+        f"AND {chain} AND week = {week} AND kind = 'closure'",
     ]
 
 
+REPORTING_PATH = "(SELECT path FROM organizations_organization WHERE id = {row}.reporting_org_id)"
+
+
 def _report(vendor: str, row: str, delta: str) -> str:
+    """Count (+1) or stop counting (-1) the report ``row`` for every unit of the filing unit's chain."""
     week = _week(vendor, f"{row}.reported_on")
+    path = REPORTING_PATH.format(row=row)
     if delta == "+1":
         return (
-            "INSERT INTO summaries_weeklytally (org_id, week, kind, n) "
-            f"SELECT {row}.reporting_org_id, {week}, 'report', 1 WHERE TRUE "
-            "ON CONFLICT (org_id, week, kind) DO UPDATE SET n = summaries_weeklytally.n + 1"
+            "INSERT INTO summaries_weeklytally (level, org_path, week, kind, n) "
+            f"SELECT {LEVEL}, {_prefix(path)}, {week}, 'report', 1 FROM {LEVELS} WHERE {_within(path)} "
+            "ON CONFLICT (level, org_path, week, kind) DO UPDATE SET n = summaries_weeklytally.n + 1"
         )
     return (
         "UPDATE summaries_weeklytally SET n = n - 1 "
-        f"WHERE org_id = {row}.reporting_org_id AND week = {week} AND kind = 'report'"
+        f"WHERE {_ancestors(path)} AND week = {week} AND kind = 'report'"
     )
 
 
-COUNTED = ("status", "light", "lead_org_id", "focus_area_id", "due_on", "closed_on")
+COUNTED = ("status", "light", "lead_org_id", "lead_org_path", "focus_area_id", "due_on", "closed_on")
 
 
 def sqlite_statements() -> list[str]:
@@ -179,29 +217,47 @@ def installed(connection: BaseDatabaseWrapper) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
+def _spread(per_unit: str, keys: str) -> str:
+    """Counts per lead unit (``per_unit``: a query of ``path``, the ``keys`` columns and ``c``),
+    spread to every unit of each chain and summed: grouping per unit first keeps the spread small."""
+    return (
+        f"SELECT {LEVEL}, {_prefix('u.path')}, {', '.join(f'u.{k}' for k in keys.split(', '))}, SUM(u.c) "
+        f"FROM ({per_unit}) u JOIN {LEVELS} ON {_within('u.path')} "
+        f"GROUP BY {LEVEL}, {_prefix('u.path')}, {', '.join(f'u.{k}' for k in keys.split(', '))}"
+    )
+
+
 REBUILD = {
     "summaries_tasktally": (
-        "INSERT INTO summaries_tasktally (org_id, focus_area, status, light, n) "
-        "SELECT lead_org_id, COALESCE(focus_area_id, 0), status, light, COUNT(*) FROM tasks_task "
-        "GROUP BY lead_org_id, COALESCE(focus_area_id, 0), status, light"
+        "INSERT INTO summaries_tasktally (level, org_path, focus_area, status, light, n) "
+        + _spread(
+            "SELECT lead_org_path AS path, COALESCE(focus_area_id, 0) AS focus_area, status, light, "
+            "COUNT(*) AS c FROM tasks_task GROUP BY lead_org_path, COALESCE(focus_area_id, 0), status, light",
+            "focus_area, status, light",
+        )
     ),
     "summaries_openduetally": (
-        "INSERT INTO summaries_openduetally (org_id, focus_area, due_on, n) "
-        "SELECT lead_org_id, COALESCE(focus_area_id, 0), due_on, COUNT(*) FROM tasks_task "
-        f"WHERE status IN ({OPEN_SQL}) GROUP BY lead_org_id, COALESCE(focus_area_id, 0), due_on"
+        "INSERT INTO summaries_openduetally (level, org_path, focus_area, due_on, n) "
+        + _spread(
+            "SELECT lead_org_path AS path, COALESCE(focus_area_id, 0) AS focus_area, due_on, COUNT(*) AS c "
+            f"FROM tasks_task WHERE status IN ({OPEN_SQL}) "
+            "GROUP BY lead_org_path, COALESCE(focus_area_id, 0), due_on",
+            "focus_area, due_on",
+        )
     ),
 }
 
 
 def _weekly_rebuild(vendor: str) -> str:
     closure_week = _week(vendor, "closed_on")
-    report_week = _week(vendor, "reported_on")
-    return (
-        "INSERT INTO summaries_weeklytally (org_id, week, kind, n) "
-        f"SELECT lead_org_id, {closure_week}, 'closure', COUNT(*) FROM tasks_task "
-        f"WHERE status = '{CLOSED}' AND closed_on IS NOT NULL GROUP BY lead_org_id, {closure_week} "
-        f"UNION ALL SELECT reporting_org_id, {report_week}, 'report', COUNT(*) FROM tasks_progressreport "
-        f"GROUP BY reporting_org_id, {report_week}"
+    report_week = _week(vendor, "r.reported_on")
+    return "INSERT INTO summaries_weeklytally (level, org_path, week, kind, n) " + _spread(
+        f"SELECT lead_org_path AS path, {closure_week} AS week, 'closure' AS kind, COUNT(*) AS c "
+        f"FROM tasks_task WHERE status = '{CLOSED}' AND closed_on IS NOT NULL "
+        f"GROUP BY lead_org_path, {closure_week} "
+        f"UNION ALL SELECT o.path, {report_week}, 'report', COUNT(*) FROM tasks_progressreport r "
+        f"JOIN organizations_organization o ON o.id = r.reporting_org_id GROUP BY o.path, {report_week}",
+        "week, kind",
     )
 
 
@@ -282,9 +338,9 @@ def differences(using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
     Compares inside a transaction that is rolled back: the recomputation goes into the same tables."""
     connection = connections[using]
     tables = {
-        "summaries_tasktally": "org_id, focus_area, status, light",
-        "summaries_openduetally": "org_id, focus_area, due_on",
-        "summaries_weeklytally": "org_id, week, kind",
+        "summaries_tasktally": "level, org_path, focus_area, status, light",
+        "summaries_openduetally": "level, org_path, focus_area, due_on",
+        "summaries_weeklytally": "level, org_path, week, kind",
     }
 
     def snapshot(cursor: Any) -> dict[str, set[tuple[Any, ...]]]:
@@ -303,3 +359,33 @@ def differences(using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
             fresh = snapshot(cursor)
         transaction.savepoint_rollback(sid, using=using)
     return {table: len(stored[table] ^ fresh[table]) for table in tables}
+
+
+def on_organization_moved(*, old_prefix: str, new_prefix: str, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Move the weekly report counts of a unit subtree that was moved (called after the paths changed).
+
+    Tasks need nothing here: their ``lead_org_path`` is rewritten, and the update trigger moves their
+    counts. Reports are counted under the filing unit's path, which changed without any report row
+    changing, so their counts are taken off the old chains and put on the new ones here."""
+    connection = connections[using]
+    week = _week(connection.vendor, "r.reported_on")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT o.path, {week}, COUNT(*) FROM tasks_progressreport r "
+            "JOIN organizations_organization o ON o.id = r.reporting_org_id "
+            f"WHERE o.path >= %s AND o.path < %s GROUP BY o.path, {week}",
+            [new_prefix, trees.successor(new_prefix)],
+        )
+        deltas: dict[tuple[int, str, Any], int] = {}
+        for path, day, n in cursor.fetchall():
+            old_path = old_prefix + path[len(new_prefix) :]
+            for chain, sign in ((old_path, -1), (path, +1)):
+                for level in range(1, trees.depth_of(chain) + 1):
+                    key = (level, chain[: level * trees.SEGMENT], day)
+                    deltas[key] = deltas.get(key, 0) + sign * n
+        cursor.executemany(
+            "INSERT INTO summaries_weeklytally (level, org_path, week, kind, n) "
+            "VALUES (%s, %s, %s, 'report', %s) ON CONFLICT (level, org_path, week, kind) "
+            "DO UPDATE SET n = summaries_weeklytally.n + excluded.n",
+            [(*key, n) for key, n in sorted(deltas.items()) if n],
+        )
