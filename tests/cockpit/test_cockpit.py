@@ -94,6 +94,18 @@ def test_query_count_is_constant(client, desk, clock):
     assert len(large.captured_queries) == len(small.captured_queries)
 
 
+def test_the_unit_picker_offers_the_chain_the_siblings_and_the_next_level(client, desk, clock):
+    city = desk.city
+    client.force_login(city.zhao)
+    page = client.get(reverse("web:cockpit"), {"org": city.tiexi.pk}).content.decode()
+    picker = page[page.index('id="cockpit-org"') : page.index("</select>")]
+    offered = set(re.findall(r'<option value="(\d+)"', picker))
+    expected = {city.government, city.tiexi, city.tiedong, city.tiexi_street}
+    assert offered >= {str(o.pk) for o in expected}
+    assert str(city.tiedong_street.pk) not in offered  # below a sibling: one level at a time
+    assert f'<option value="{city.tiexi.pk}" selected>' in picker
+
+
 def test_a_district_sees_its_own_subtree_and_not_a_sibling(client, desk, clock):
     _work(desk, clock)
     client.force_login(desk.city.wang)

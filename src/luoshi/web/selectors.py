@@ -28,6 +28,17 @@ def visible_organizations(user: Any) -> list[Organization]:
     return list(access.visible(user, Organization.objects.all()).order_by("path"))
 
 
+def units_around(user: Any, org: Organization) -> list[Organization]:
+    """The units a picker offers from ``org``: its chain up to the root, its siblings and the units
+    directly below it, as far as ``user`` may see them, in tree order (one query). A province has two
+    thousand units; a list of every one of them is neither quick to render nor to choose from, and
+    each step down the tree offers the next level."""
+    near = Q(path__in=[*trees.ancestor_paths(org.path), org.path]) | Q(parent=org)
+    if org.parent_id is not None:
+        near |= Q(parent_id=org.parent_id)
+    return list(access.visible(user, Organization.objects.filter(near)).order_by("path"))
+
+
 def people_counts(user: Any) -> dict[int, int]:
     """Active people per unit, counting only people ``user`` may see (one aggregate query)."""
     people = access.visible(user, User.objects.filter(is_active=True)).values("pk")

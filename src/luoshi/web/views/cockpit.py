@@ -26,7 +26,7 @@ def cockpit(request: HttpRequest) -> HttpResponse:
     board = figures.dashboard(user=user, org=org, today=workdays.today())
     context = {
         "board": board,
-        "units": selectors.visible_organizations(user),
+        "units": selectors.units_around(user, org),
         "light_max": max([1, *(n for _light, n, _q in board.by_light)]),
         "child_max": max([1, *(g.total for g in board.by_child)]),
     }
