@@ -40,6 +40,11 @@ app.conf.update(
             "task": "luoshi.supervision_sweep",
             "schedule": crontab(hour=settings.LUOSHI_NOTIFICATIONS["sweep_hour"], minute=0),
         },
+        # The league tables of the month and the quarter, after the night's sweep has judged the lights.
+        "evaluation-refresh": {
+            "task": "luoshi.evaluation_refresh",
+            "schedule": crontab(hour=(settings.LUOSHI_NOTIFICATIONS["sweep_hour"] + 1) % 24, minute=0),
+        },
         # Audit events past the retention period leave the trail after a signed checkpoint at the cut.
         "audit-purge": {"task": "luoshi.audit_purge", "schedule": crontab(hour=3, minute=30)},
     },
@@ -61,6 +66,14 @@ def supervision_sweep(today: str | None = None) -> Any:
 
     jobs.sweep(today)
     return None
+
+
+@app.task(name="luoshi.evaluation_refresh")
+def evaluation_refresh(today: str | None = None) -> None:
+    """Store the league tables of the current month and quarter (see ``luoshi.evaluation.jobs``)."""
+    from luoshi.evaluation import jobs
+
+    jobs.refresh(today)
 
 
 @app.task(name="luoshi.audit_purge")

@@ -93,15 +93,18 @@ def start_in_process(jobs: Sequence[Job], *, tick: float = 1.0, start_delay: flo
 
 
 def standard_jobs() -> list[Job]:
-    """Delivering notifications every few seconds, the daily supervision sweep and audit purge."""
+    """Delivering notifications every few seconds; daily: the supervision sweep, the evaluation of the
+    month and quarter, and the audit purge."""
     from django.conf import settings
 
     from luoshi.audit import retention
+    from luoshi.evaluation import jobs as evaluation_jobs
     from luoshi.notifications import jobs
 
     interval = timedelta(seconds=settings.LUOSHI_NOTIFICATIONS["interval_seconds"])
     return [
         Job("deliver-notifications", jobs.deliver, every=interval),
         Job("supervision-sweep", jobs.sweep, daily=True),
+        Job("evaluation-refresh", evaluation_jobs.refresh, daily=True),
         Job("audit-purge", retention.purge_expired, daily=True),
     ]
