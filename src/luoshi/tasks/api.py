@@ -21,7 +21,7 @@ from ninja.pagination import paginate
 
 from luoshi import access
 from luoshi.api.errors import refusals
-from luoshi.api.pagination import PageNumberPagination
+from luoshi.api.pagination import CursorPagination, PageNumberPagination
 from luoshi.api.security import current_user
 from luoshi.core import workdays
 from luoshi.core.errors import NotFound
@@ -153,9 +153,10 @@ def _task_list(qs: QuerySet[Task], limit: int) -> dict[str, Any]:
 
 
 @router.get("", response={200: list[TaskOut], **refusals(404)})
-@paginate(PageNumberPagination)
+@paginate(CursorPagination, page_of=selectors.ledger_page)
 def list_tasks(request: HttpRequest, filters: Query[LedgerFilters]) -> Any:
-    """The ledger (台账): every task the caller may see, filtered and sorted."""
+    """The ledger (台账): every task the caller may see, filtered and sorted. Walk it by ``next``
+    (``?after=``): each page then costs the same however deep it lies; ``?page=`` also works."""
     user = current_user(request)
     org = org_selectors.org_get(user, filters.org) if filters.org is not None else None
     return selectors.ledger(

@@ -297,6 +297,9 @@ class Task(models.Model):
             models.Index(fields=["light", "lead_org_path"], name="task_light_path_idx"),
             models.Index(fields=["light", "due_on", "path"], name="task_light_due_idx"),
             models.Index(fields=["status", "due_on"], name="task_status_due_idx"),
+            # The ledger in its order, seeking to a cursor; the unit's path rides along so that rows of
+            # other units are skipped in the index, before reading the table.
+            models.Index(fields=["due_on", "id", "lead_org_path"], name="task_ledger_due_idx"),
             models.Index(fields=["clause"], name="task_clause_idx"),
             models.Index(fields=["parent"], name="task_parent_idx"),
             # The roll-up repair walks the tree level by level.

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import operator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import reduce
 from typing import Any, cast
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from luoshi import access
 from luoshi.audit import selectors as audit_selectors
 from luoshi.core import trees, workdays
-from luoshi.core.errors import NotFound
+from luoshi.core.errors import NotFound, ValidationFailed
 from luoshi.organizations.models import Organization, Role
 from luoshi.tasks import lights, rules, workflow
 from luoshi.tasks.models import (
@@ -207,9 +212,9 @@ def ledger(
 
     ``org`` narrows to the tasks led by that unit or any unit below it (a range scan on
     ``lead_org_path``); ``q`` to titles containing it. Rows carry ``has_subtasks`` (``with_overlays``)
-    and their units, handler and focus area, so rendering a page asks nothing more per row.
+    and their units and handler, so rendering a page asks nothing more per row.
     """
-    qs = visible_tasks(user).select_related("focus_area")
+    qs = visible_tasks(user)
     if org is not None:
         qs = qs.led_under(org)
     if focus_area_id is not None:
@@ -228,12 +233,160 @@ def ledger(
         qs = qs.filter(directive_id=directive_id)
     if clause_id is not None:
         qs = qs.filter(clause_id=clause_id)
-    # The primary key breaks ties, so that pages neither repeat nor skip rows with equal keys.
+    # The primary key breaks ties, so that pages neither repeat nor skip rows with equal keys. The order
+    # names columns (the light's rank as an annotation), which is what ``ledger_page`` seeks by.
     if sort == LedgerSort.LIGHT:
-        order: list[Any] = [lights.rank_expression("light").asc(), "due_on", "pk"]
+        qs = qs.annotate(light_rank=lights.rank_expression("light"))
+        order = ["light_rank", "due_on", "pk"]
     else:
         order = [LedgerSort(sort).value, "pk"]
     return with_overlays(qs).order_by(*order)
+
+
+# --- ledger pages: by number, or after a cursor ---------------------------------------------------
+
+# A cursor names the last row of a page by its values of the order's keys, the order they belong to, and
+# how many rows came up to that row (for the page number). It is opaque to clients, not secret: changing
+# one can only move where a page starts among the rows the caller may see anyway, so it is checked for
+# shape, never signed.
+# Cursors are a few dozen characters; the bound keeps a pasted page of text from reaching the decoder.
+_MAX_CURSOR_LENGTH = 2000
+_INT64 = 2**63
+_STRING_KEY_LENGTH = 250
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    """One page of the ledger; ``next`` is the cursor of its last row, None on the last page."""
+
+    items: list[Task]
+    count: int
+    page: int
+    page_size: int
+    next: str | None
+
+
+def ledger_page(
+    qs: QuerySet[Task], *, size: int, page: int | None = None, after: str | None = None
+) -> LedgerPage:
+    """The ``page``-th page of an ordered ledger query (the first when neither is given), or the page that
+    follows the row the cursor ``after`` names (the ``next`` of an earlier page).
+
+    A page after a cursor seeks to its first row through the order's index, however deep it lies, where a
+    page by number reads and drops every row before it. ``qs`` must be ordered by column or annotation
+    names whose values are never NULL, ending with a unique one (``pk`` or ``path``), as ``ledger`` and
+    the ledger page order it. Two queries: the count and the page.
+    """
+    if page is not None and after is not None:
+        raise ValidationFailed(
+            _("Ask for a page by its number or after a cursor, not both."),
+            fields={"after": [_("Leave out either page or after.")]},
+        )
+    keys = _order_keys(qs)
+    if after is not None:
+        values, before = _decode_cursor(qs, keys, after)
+        rows = list(qs.filter(_after(keys, values))[: size + 1])
+    else:
+        before = ((page or 1) - 1) * size
+        rows = list(qs[before : before + size + 1])
+    items = rows[:size]
+    more = len(rows) > size
+    return LedgerPage(
+        items=items,
+        count=qs.count(),
+        page=before // size + 1,
+        page_size=size,
+        next=_encode_cursor(keys, items[-1], before + size) if more else None,
+    )
+
+
+def _order_keys(qs: QuerySet[Task]) -> list[tuple[str, bool]]:
+    """The order of ``qs`` as (name, descending) pairs."""
+    keys = []
+    for term in qs.query.order_by:
+        if not isinstance(term, str):
+            raise TypeError("ledger_page seeks by names: annotate an expression and order by its name")
+        keys.append((term.removeprefix("-"), term.startswith("-")))
+    if not keys:
+        raise TypeError("ledger_page needs an ordered query")
+    return keys
+
+
+def _key_field(qs: QuerySet[Task], name: str) -> Any:
+    if name == "pk":
+        return qs.model._meta.pk
+    if name in qs.query.annotations:
+        return qs.query.annotations[name].output_field
+    return qs.model._meta.get_field(name)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _encode_cursor(keys: list[tuple[str, bool]], row: Task, position: int) -> str:
+    data = {
+        "o": [("-" if descending else "") + name for name, descending in keys],
+        "k": [_plain(getattr(row, name)) for name, _descending in keys],
+        "n": position,
+    }
+    raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _decode_cursor(qs: QuerySet[Task], keys: list[tuple[str, bool]], token: str) -> tuple[list[Any], int]:
+    """The key values and the position a cursor of ``qs``'s order carries, or ``ValidationFailed``."""
+    try:
+        if len(token) > _MAX_CURSOR_LENGTH:
+            raise ValueError("too long")
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        order, raw_values, position = data["o"], data["k"], data["n"]
+        names = [("-" if descending else "") + name for name, descending in keys]
+        if order != names or not isinstance(raw_values, list) or len(raw_values) != len(keys):
+            raise ValueError("another order")
+        if not _is_int(position) or not 0 <= position < _INT64:
+            raise ValueError("bad position")
+        pairs = zip(keys, raw_values, strict=True)
+        values = [_key_value(_key_field(qs, name), raw) for (name, _descending), raw in pairs]
+    except (ValueError, TypeError, KeyError, DjangoValidationError):
+        # Bad base64, JSON, shape or values alike (binascii and Unicode errors are ValueErrors).
+        raise ValidationFailed(
+            _("This page link is not valid. Start again from the first page."),
+            fields={"after": [_("Not a cursor this list gave.")]},
+        ) from None
+    return values, position
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _key_value(field: Any, raw: Any) -> Any:
+    """``raw`` as a value of ``field``, refusing what the database could not compare (NULL, integers
+    beyond 64 bits, NUL characters, naive times)."""
+    if _is_int(raw):
+        if not -_INT64 <= raw < _INT64:
+            raise ValueError("integer out of range")
+    elif not isinstance(raw, str) or "\x00" in raw or len(raw) > _STRING_KEY_LENGTH:
+        raise ValueError("not a key value")
+    value = field.to_python(raw)
+    if value is None or (isinstance(value, datetime) and value.tzinfo is None):
+        raise ValueError("not a key value")
+    return value
+
+
+def _after(keys: list[tuple[str, bool]], values: list[Any]) -> Q:
+    """Rows that come after ``values`` in the order ``keys``: past the first key, or tied on the first
+    keys and past the next. The first key's bound is repeated on its own, so that the database seeks to
+    it in an index instead of testing the alternatives on every row."""
+    (first, first_descending), first_value = keys[0], values[0]
+    bound = Q(**{f"{first}__{'lte' if first_descending else 'gte'}": first_value})
+    alternatives = []
+    tied = Q()
+    for (name, descending), value in zip(keys, values, strict=True):
+        alternatives.append(tied & Q(**{f"{name}__{'lt' if descending else 'gt'}": value}))
+        tied &= Q(**{name: value})
+    return bound & reduce(operator.or_, alternatives)
 
 
 def reports_due(*, user: Any, within_days: int = 7, today: date | None = None) -> QuerySet[Task]:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from luoshi.config.routers import use_replica_reads
 from luoshi.core import workdays
+from luoshi.core.errors import ValidationFailed
 from luoshi.directives.models import FocusArea
 from luoshi.directives.selectors import visible_directives
 from luoshi.tasks import importer
+from luoshi.tasks import selectors as task_selectors
+from luoshi.tasks.models import Task
 from luoshi.web import exports, selectors, tasklists
 from luoshi.web.shortcuts import render_list
 from luoshi.web.tasklist_forms import LedgerFilterForm
@@ -42,6 +46,8 @@ SORTABLE = (
     ("updated", _("Updated")),
 )
 DESCENDING_FIRST = {"updated"}
+# As the API bounds it: far beyond any ledger, and page × size stays a valid SQL offset.
+MAX_PAGE = 1_000_000
 
 
 def sort_links(base: str, current: str) -> dict[str, dict[str, Any]]:
@@ -70,18 +76,69 @@ def _query_without(request: HttpRequest, *names: str) -> str:
     return params.urlencode()
 
 
+def _page_number(raw: str | None) -> int:
+    """The ``page`` asked for; what is not a page number means the first, as it always has."""
+    try:
+        return min(max(int(raw or 1), 1), MAX_PAGE)
+    except ValueError:
+        return 1
+
+
+def page_window(current: int, last: int, around: int = 2) -> list[int | None]:
+    """Page numbers to offer: the first, the last and those near ``current``; None where some are left
+    out."""
+    wanted = sorted({1, last, *range(max(1, current - around), min(last, current + around) + 1)})
+    window: list[int | None] = []
+    for number in wanted:
+        if window and number - (window[-1] or 0) > 1:
+            window.append(None)
+        window.append(number)
+    return window
+
+
+def _ledger_page(request: HttpRequest, tasks: QuerySet[Task]) -> tuple[task_selectors.LedgerPage, str]:
+    """The page the query string asks for: after the cursor ``after`` (the "next" link, which seeks
+    straight to its rows), or by number. A cursor the ledger did not give falls back to the first page
+    with a notice instead of an error page."""
+    size = settings.LUOSHI_PAGE_SIZE
+    after = request.GET.get("after")
+    if after:
+        try:
+            return task_selectors.ledger_page(tasks, size=size, after=after), ""
+        except ValidationFailed as refusal:
+            return task_selectors.ledger_page(tasks, size=size), str(refusal.message)
+    number = _page_number(request.GET.get("page"))
+    page = task_selectors.ledger_page(tasks, size=size, page=number)
+    last = max(1, math.ceil(page.count / size))
+    if number > last:
+        # Past the end (rows went since the link was made): the last page, as the paginator did.
+        page = task_selectors.ledger_page(tasks, size=size, page=last)
+    return page, ""
+
+
 @require_safe
 def ledger(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     tasks = tasklists.ledger_tasks(user=request.user, filters=filters).prefetch_related("milestones")
-    page = Paginator(tasks, settings.LUOSHI_PAGE_SIZE).get_page(request.GET.get("page"))
+    page, notice = _ledger_page(request, tasks)
+    pages = max(1, math.ceil(page.count / page.page_size))
     context: dict[str, Any] = {
         "form": form,
         "page": page,
+        "pages": pages,
+        "page_window": page_window(page.page, pages),
+        "first_row": (page.page - 1) * page.page_size + 1,
+        "page_notice": notice,
         "sort": filters.sort,
-        "sorts": sort_links(_query_without(request, "page", "sort"), filters.sort),
-        "filters": _query_without(request, "page"),
-        "export_query": _query_without(request, "page"),
+        "sorts": sort_links(_query_without(request, "page", "after", "sort"), filters.sort),
+        "filters": _query_without(request, "page", "after"),
+        "filter_fields": [
+            (name, value)
+            for name, values in request.GET.lists()
+            if name not in {"page", "after"}
+            for value in values
+        ],
+        "export_query": _query_without(request, "page", "after"),
         "today": workdays.today(),
     }
     return render_list(request, "web/ledger/ledger.html", "web/ledger/_results.html", context)
