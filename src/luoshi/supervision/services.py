@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, When
 from django.utils.translation import gettext as _
 
 from luoshi import access
@@ -84,6 +85,33 @@ def audience_for(task: Task, recipients: str, to_person_id: int | None) -> notif
         return notify.Audience((task.lead_org_id,), (Role.HEAD,), tuple({*named, *extra}))
     base = notify.lead_unit(task)
     return notify.Audience(base.org_ids, base.roles, tuple({*base.users, *named}))
+
+
+def urging_audience_columns(recipients: str) -> dict[str, Any]:
+    """``audience_for`` as columns of an urging query, for the sweep's urgings written in bulk
+    (``notifications.services.queue_for_rows``): ``units`` (with ``roles``) and ``people``, a null id
+    naming nobody. Keep the two in step."""
+    unnamed = Q(to_person_id__isnull=True)
+    if recipients == Recipients.HANDLER:
+        return {
+            "units": {"unit_lead": Case(When(unnamed, then=F("task__lead_org_id")))},
+            "roles": notify.WORKERS,
+            "people": {
+                "person_named": F("to_person_id"),
+                "person_handler": Case(When(unnamed, then=F("task__handler_id"))),
+            },
+        }
+    if recipients == Recipients.LEADER:
+        return {
+            "units": {"unit_lead": F("task__lead_org_id")},
+            "roles": (Role.HEAD,),
+            "people": {"person_named": F("to_person_id"), "person_leader": F("task__responsible_leader_id")},
+        }
+    return {
+        "units": {"unit_lead": F("task__lead_org_id")},
+        "roles": notify.WORKERS,
+        "people": {"person_named": F("to_person_id"), "person_handler": F("task__handler_id")},
+    }
 
 
 def overseers(task: Task, issued_by_id: int | None) -> notify.Audience:

@@ -6,9 +6,14 @@ table in Python) and then acts on those few. Every act is named by a determinist
 same transaction (``Urging.sweep_key``, ``SweepMark``, ``AnnouncedLight``), so running the sweep twice on
 one day does nothing new, and a sweep that dies half way is simply run again.
 
-A first sweep over a province meets hundreds of thousands of facts at once, so the acts are written in
-bulk too: lights in set-based SQL (``rollup.repair``), notifications through ``_Outbox`` (COPY on
-PostgreSQL), the ladder's urgings in one insert per rule with their audit events appended in one batch.
+A first sweep over a province meets millions of facts at once, so the acts are written set-based too,
+with no Python per act: lights by ``rollup.repair``; announcements, report notices and late
+acknowledgements as one ``INSERT … SELECT`` each from the tasks joined to the memberships
+(``notifications.services.queue_for_rows``), keys computed by the database; the ladder's urgings as one
+``INSERT … SELECT`` per rule, their notifications likewise, and their audit events (one per urging, the
+chain being hashed in Python) appended in one ``COPY``. A second sweep finds its marks by an anti-join
+on the marks' keys. Only the few acts whose recipients need Python (unanswered urgings and waiting
+reviews, told to the supervisors over a unit) go through ``_Outbox``.
 
 The steps, in order:
 
@@ -27,7 +32,6 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
@@ -36,7 +40,8 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Exists, Expression, F, Func, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Concat, JSONObject
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -44,12 +49,14 @@ from django.utils.translation import ngettext
 from luoshi.audit import services as audit
 from luoshi.core import workdays
 from luoshi.core.errors import LuoshiError
+from luoshi.notifications import services as notifications
 from luoshi.notifications.models import Notification, NotificationStatus
 from luoshi.organizations.models import Membership
 from luoshi.supervision import services
 from luoshi.supervision.models import (
     AnnouncedLight,
     EscalationRule,
+    Recipients,
     SweepMark,
     Urging,
     UrgingLevel,
@@ -77,8 +84,6 @@ DEFAULT_SUPERVISION: dict[str, int] = {
 # The states in which the lead unit holds the work and the ladder applies.
 URGED_STATUSES = (TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS, TaskStatus.RETURNED)
 ANNOUNCED_LIGHTS = (Light.BLUE, Light.YELLOW, Light.RED)
-# Keys looked up per query when checking which marks exist (below SQLite's limit on bound parameters).
-KEY_BATCH = 500
 
 
 def supervision_settings() -> dict[str, int]:
@@ -170,65 +175,103 @@ def run(*, today: date) -> SweepResult:
 # --- marks ----------------------------------------------------------------------------------------
 
 
-def _unmarked(keys: Iterable[str]) -> set[str]:
-    """The keys among ``keys`` that no earlier sweep has marked."""
-    wanted = list(dict.fromkeys(keys))
-    seen: set[str] = set()
-    for start in range(0, len(wanted), KEY_BATCH):
-        seen.update(
-            SweepMark.objects.filter(key__in=wanted[start : start + KEY_BATCH]).values_list("key", flat=True)
+class _IsoDate(Func):
+    """A date as ISO text ("2024-03-05"), as ``str(date)`` writes it into keys."""
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # SQLite keeps dates as ISO text already.
+        return self.as_sql(compiler, connection, template="%(expressions)s", **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Not a cast: a cast to text follows the session's DateStyle.
+        return self.as_sql(
+            compiler, connection, template="to_char(%(expressions)s::timestamp, 'YYYY-MM-DD')", **extra
         )
-    return set(wanted) - seen
 
 
-def _mark(rows: list[tuple[str, str, int | None]], today: date) -> None:
-    SweepMark.objects.bulk_create(
-        [SweepMark(key=key, kind=kind, task_id=task_id, swept_on=today) for key, kind, task_id in rows],
-        ignore_conflicts=True,
+def _key(*parts: str | Expression | F) -> Concat:
+    """A key computed by the database: text parts as they are, the others as text."""
+    return Concat(
+        *(Value(part) if isinstance(part, str) else part for part in parts), output_field=CharField()
+    )
+
+
+def _unmarked(rows: QuerySet[Any], key: Concat) -> QuerySet[Any]:
+    """``rows`` with their key as ``mark_key``, less those an earlier sweep marked under it (an anti-join
+    on the marks' unique key, so a second sweep finds its marks without sending keys to the database)."""
+    return rows.annotate(mark_key=key).filter(~Exists(SweepMark.objects.filter(key=OuterRef("mark_key"))))
+
+
+def _mark(rows: QuerySet[Any], *, task: str, kind: str, today: date) -> int:
+    """Mark the rows of ``_unmarked(…)`` under their key (``task`` names the column of their task).
+    Returns how many were marked."""
+    sql, params = rows.order_by().values(mark_task=F(task), mark=F("mark_key")).query.sql_with_params()
+    table = connection.ops.quote_name(SweepMark._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({connection.ops.quote_name('key')}, kind, task_id, swept_on)"  # noqa: S608 -- names from the model, values bound
+            f" SELECT m.mark, %s, m.mark_task, %s FROM ({sql}) m WHERE true"
+            f" ON CONFLICT ({connection.ops.quote_name('key')}) DO NOTHING",
+            [kind, connection.ops.adapt_datefield_value(today), *params],
+        )
+        return max(cursor.rowcount, 0)
+
+
+@dataclass(frozen=True)
+class _Audience:
+    """``notify.Audience`` as columns of a query (``notifications.services.queue_for_rows``)."""
+
+    units: dict[str, Any]
+    roles: tuple[str, ...]
+    people: dict[str, Any]
+
+
+def _lead_unit() -> _Audience:
+    """``notify.lead_unit`` of a task query."""
+    return _Audience({"unit_lead": F("lead_org_id")}, notify.WORKERS, {"person_handler": F("handler_id")})
+
+
+def _about_task(**payload: Any) -> JSONObject:
+    """``notify.body`` of a task query: what every notification about a task carries, and ``payload``."""
+    return JSONObject(task_id=F("pk"), title=F("title"), status=F("status"), **payload)
+
+
+def _queue(
+    events: QuerySet[Any], *, task: str, key: Any, kind: Any, payload: Any, audience: _Audience
+) -> int:
+    """Queue ``kind`` about each row of ``events`` for ``audience`` in one statement."""
+    rows = events.values(
+        event_task=F(task),
+        event_key=key,
+        event_kind=Value(kind) if isinstance(kind, str) else kind,
+        event_payload=payload,
+        **audience.units,
+        **audience.people,
+    )
+    return notifications.queue_for_rows(
+        events=rows,
+        unit_columns=tuple(audience.units),
+        roles=audience.roles,
+        person_columns=tuple(audience.people),
     )
 
 
 def _notify_once(
-    tasks: Iterable[Task],
+    tasks: QuerySet[Task],
     *,
     kind: str,
-    key_of: Callable[[Task], str],
-    audience_of: Callable[[Task], notify.Audience],
-    payload_of: Callable[[Task], dict[str, Any]],
+    key: Concat,
+    payload: dict[str, Any],
+    audience: _Audience,
     today: date,
 ) -> int:
-    """Queue ``kind`` about each task not yet marked under its key; mark them. Returns how many."""
-    by_key = {key_of(t): t for t in tasks}
-    fresh = _unmarked(by_key)
-    outbox = _Outbox()
-    for key in sorted(fresh):
-        task = by_key[key]
-        outbox.add(kind=kind, task=task, audience=audience_of(task), key=key, payload=payload_of(task))
-    outbox.flush()
-    _mark([(key, kind, by_key[key].pk) for key in fresh], today)
-    return len(fresh)
-
-
-# What the sweep's steps read of the tasks they act on (keys, audiences, reasons, payloads). A first
-# sweep meets tens of thousands of tasks per step: whole rows with their units cost more than the acts.
-WORKING_FIELDS = (
-    "id",
-    "title",
-    "status",
-    "priority",
-    "own_light",
-    "due_on",
-    "next_report_due",
-    "acknowledge_due_on",
-    "lead_org_id",
-    "assigning_org_id",
-    "handler_id",
-    "responsible_leader_id",
-)
-
-
-def _working(qs: QuerySet[Task]) -> QuerySet[Task]:
-    return qs.only(*WORKING_FIELDS)
+    """Queue ``kind`` about each task not yet marked under its ``key``, and mark them: one statement for
+    the notifications and one for the marks, whatever the number of tasks. Returns how many."""
+    fresh = _unmarked(tasks, key)
+    _queue(fresh, task="pk", key=F("mark_key"), kind=kind, payload=_about_task(**payload), audience=audience)
+    return _mark(fresh, task="pk", kind=kind, today=today)
 
 
 class _Outbox:
@@ -367,27 +410,32 @@ def _count_unanswered_urgings(today: date, result: SweepResult) -> None:
     candidates = Task.objects.filter(Q(open_overdue_urgings__gt=0) | Q(pk__in=past.values("task_id")))
     changed = services.sync_overdue_urgings(candidates.values_list("pk", flat=True), today=today)
     result.tasks_with_unanswered_urgings = len(changed)
-    rows = list(past.select_related("task__lead_org", "task__assigning_org"))
-    keys = {f"urging:{u.pk}:unanswered": u for u in rows}
-    fresh = _unmarked(keys)
-    for key in sorted(fresh):
-        urging = keys[key]
+    fresh = _unmarked(past, _key("urging:", F("pk"), ":unanswered"))
+    # Their issuers and the supervisors over the assigning unit (``services.overseers``), the latter
+    # asked once per unit.
+    supervisors: dict[int, set[int]] = {}
+    outbox = _Outbox()
+    for urging in fresh.select_related("task__assigning_org").order_by("pk"):
         task = urging.task
-        audience = services.overseers(task, urging.issued_by_id)
+        if task.assigning_org_id not in supervisors:
+            supervisors[task.assigning_org_id] = notify.supervisors_over(task.assigning_org)
+        overseers = supervisors[task.assigning_org_id] | (
+            {urging.issued_by_id} if urging.issued_by_id else set()
+        )
         lead = notify.lead_unit(task)
-        services.queue_once(
+        outbox.add(
             kind="urging.unanswered",
             task=task,
-            audience=notify.Audience(lead.org_ids, lead.roles, (*lead.users, *audience.users)),
-            key=key,
+            audience=notify.Audience(lead.org_ids, lead.roles, (*lead.users, *sorted(overseers))),
+            key=urging.mark_key,
             payload={
                 "urging_id": urging.pk,
                 "level": urging.level,
                 "respond_by": urging.respond_by.isoformat() if urging.respond_by else None,
             },
         )
-    _mark([(key, "urging.unanswered", keys[key].task_id) for key in fresh], today)
-    result.urgings_unanswered = len(fresh)
+    outbox.flush()
+    result.urgings_unanswered = _mark(fresh, task="task_id", kind="urging.unanswered", today=today)
 
 
 # --- 3. and 4.: notices and lights ----------------------------------------------------------------
@@ -420,27 +468,31 @@ def _announce_lights(today: date, result: SweepResult) -> None:
     current = Task.objects.filter(pk=OuterRef("task_id")).values("own_light")[:1]
     stale = AnnouncedLight.objects.annotate(current=Subquery(current)).exclude(current=F("light"))
     AnnouncedLight.objects.filter(task_id__in=stale.values("task_id")).delete()
-    entering = list(
-        _working(Task.objects.filter(status__in=OPEN_STATUSES, own_light__in=ANNOUNCED_LIGHTS))
+    entering = (
+        Task.objects.filter(status__in=OPEN_STATUSES, own_light__in=ANNOUNCED_LIGHTS)
         .exclude(status=TaskStatus.DRAFT)
         .filter(~Exists(AnnouncedLight.objects.filter(task_id=OuterRef("pk"))))
-        .order_by("pk")
     )
-    outbox = _Outbox()
-    for task in entering:
-        outbox.add(
-            kind=f"task.light.{task.own_light}",
-            task=task,
-            audience=notify.lead_unit(task),
-            key=f"light:{task.pk}:{task.own_light}:{today.isoformat()}",
-            payload={"light": task.own_light},
+    _queue(
+        entering,
+        task="pk",
+        key=_key("light:", F("pk"), ":", F("own_light"), f":{today.isoformat()}"),
+        kind=_key("task.light.", F("own_light")),
+        payload=_about_task(light=F("own_light")),
+        audience=_lead_unit(),
+    )
+    sql, params = (
+        entering.order_by().values(announced=F("pk"), announced_light=F("own_light")).query.sql_with_params()
+    )
+    table = connection.ops.quote_name(AnnouncedLight._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (task_id, light, since)"  # noqa: S608 -- names from the model, values bound
+            f" SELECT e.announced, e.announced_light, %s FROM ({sql}) e WHERE true"
+            " ON CONFLICT (task_id) DO NOTHING",
+            [connection.ops.adapt_datefield_value(today), *params],
         )
-    outbox.flush()
-    AnnouncedLight.objects.bulk_create(
-        [AnnouncedLight(task_id=t.pk, light=t.own_light, since=today) for t in entering],
-        ignore_conflicts=True,
-    )
-    result.lights_announced = len(entering)
+        result.lights_announced = max(cursor.rowcount, 0)
 
 
 # --- 6.: the ladder -------------------------------------------------------------------------------
@@ -475,22 +527,22 @@ def _reaches(rule: EscalationRule, today: date) -> Q:
     )
 
 
-def _reason(rule: EscalationRule, task: Task, today: date) -> str:
-    if task.due_on >= today:
-        left = workdays.working_days_between(today, task.due_on)
+def _reason(rule: EscalationRule, due_on: date, today: date) -> str:
+    if due_on >= today:
+        left = workdays.working_days_between(today, due_on)
         return ngettext(
             "Due on %(date)s, in %(days)d working day: report on the work and finish it on time.",
             "Due on %(date)s, in %(days)d working days: report on the work and finish it on time.",
             left,
-        ) % {"date": task.due_on.isoformat(), "days": left}
-    late = workdays.working_days_between(task.due_on, today)
+        ) % {"date": due_on.isoformat(), "days": left}
+    late = workdays.working_days_between(due_on, today)
     return ngettext(
         "Due on %(date)s and overdue by %(days)d working day: %(level)s under the escalation rules. Answer "
         "with what has been done and when the work will be finished.",
         "Due on %(date)s and overdue by %(days)d working days: %(level)s under the escalation rules. Answer "
         "with what has been done and when the work will be finished.",
         late,
-    ) % {"date": task.due_on.isoformat(), "days": late, "level": rule}
+    ) % {"date": due_on.isoformat(), "days": late, "level": rule}
 
 
 def _climb_ladder(today: date, result: SweepResult) -> None:
@@ -502,76 +554,116 @@ def _climb_ladder(today: date, result: SweepResult) -> None:
         above = Urging.objects.filter(
             task_id=OuterRef("pk"), task_due_on=OuterRef("due_on"), level__in=levels_from(rule.level)
         )
-        tasks = list(
-            _working(Task.objects.filter(status__in=URGED_STATUSES))
+        tasks = (
+            Task.objects.filter(status__in=URGED_STATUSES)
             .filter(_reaches(rule, today))
             .filter(~Exists(above))
-            .order_by("pk")
         )
         respond_by = (
             workdays.add_working_days(today, rule.respond_working_days)
             if rule.respond_working_days and rule.level != UrgingLevel.REMINDER
             else None
         )
-        if tasks:
-            _issue_urgings(rule, tasks, today, respond_by)
-            result.urgings_issued[rule.level] = len(tasks)
+        issued = _issue_urgings(rule, tasks, today, respond_by)
+        if issued:
+            result.urgings_issued[rule.level] = issued
 
 
-def _issue_urgings(rule: EscalationRule, tasks: list[Task], today: date, respond_by: date | None) -> None:
-    """What ``services.create_urging`` does for each task (the urging, its notifications, its audit
-    event), in bulk: one insert of the urgings, batched notifications, one append to the audit chain."""
-    system = services.system_actor()
-    for start in range(0, len(tasks), _Outbox.FLUSH):
-        batch = tasks[start : start + _Outbox.FLUSH]
-        urgings = Urging.objects.bulk_create(
-            [
-                Urging(
-                    task=task,
-                    level=rule.level,
-                    reason=_reason(rule, task, today),
-                    rule=rule,
-                    issued_on=today,
-                    task_due_on=task.due_on,
-                    to_org_id=task.lead_org_id,
-                    to_person_id=(task.responsible_leader_id or task.handler_id)
-                    if rule.recipients == "leader"
-                    else task.handler_id,
-                    respond_by=respond_by,
-                    sweep_key=f"sweep:{task.pk}:{rule.level}:{task.due_on.isoformat()}",
-                )
-                for task in batch
-            ]
+def _issue_urgings(rule: EscalationRule, tasks: QuerySet[Task], today: date, respond_by: date | None) -> int:
+    """What ``services.create_urging`` does for each of ``tasks`` (the urging, its notifications, its
+    audit event), in bulk: one ``INSERT … SELECT`` of the urgings, one of their notifications, and their
+    audit events appended in one batch. Returns how many urgings were issued.
+
+    A reason depends only on the task's due date (and the rule and today), so the reasons are written
+    once per due date, into a scratch table the insert joins.
+    """
+    tasks = tasks.order_by()
+    reasons = {due: _reason(rule, due, today) for due in tasks.values_list("due_on", flat=True).distinct()}
+    if not reasons:
+        return 0
+    ops = connection.ops
+    person = (
+        Coalesce(F("responsible_leader_id"), F("handler_id"))
+        if rule.recipients == Recipients.LEADER
+        else F("handler_id")
+    )
+    sql, params = tasks.values(
+        urged=F("pk"),
+        urged_due=F("due_on"),
+        urged_org=F("lead_org_id"),
+        urged_person=person,
+        urged_key=_key("sweep:", F("pk"), f":{rule.level}:", _IsoDate("due_on")),
+    ).query.sql_with_params()
+    table = ops.quote_name(Urging._meta.db_table)
+    with connection.cursor() as cursor:
+        # Created in the transaction; IF NOT EXISTS for a later rule, or a later sweep on the connection.
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS sweep_reason (due_on DATE PRIMARY KEY, reason TEXT)"
         )
-        outbox = _Outbox()
-        for urging in urgings:
-            outbox.add(
-                kind="urging.issued",
-                task=urging.task,
-                audience=services.audience_for(urging.task, rule.recipients, urging.to_person_id),
-                key=f"urging:{urging.pk}:issued",
-                payload=services.urging_payload(urging),
-            )
-        outbox.flush()
-        audit.record_many(
-            actor=system,
-            action="urging.issue",
-            items=[
-                (
-                    urging,
-                    {
-                        "task": urging.task_id,
-                        "level": urging.level,
-                        "reason": urging.reason,
-                        "to_org": urging.to_org_id,
-                        "to_person": urging.to_person_id,
-                        "respond_by": urging.respond_by,
-                        "rule": rule.pk,
-                    },
-                )
-                for urging in urgings
+        cursor.execute("DELETE FROM sweep_reason")
+        cursor.executemany(
+            "INSERT INTO sweep_reason (due_on, reason) VALUES (%s, %s)",
+            [(ops.adapt_datefield_value(due), reason) for due, reason in reasons.items()],
+        )
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 -- name from the model
+        before = cursor.fetchone()[0]
+        cursor.execute(
+            f"INSERT INTO {table} (task_id, level, reason, rule_id, issued_on, task_due_on, to_org_id,"  # noqa: S608 -- names from the model, values bound
+            " to_person_id, respond_by, response, status, close_note, sweep_key, version, created_at)"
+            " SELECT t.urged, %s, r.reason, %s, %s, t.urged_due, t.urged_org, t.urged_person, %s, '', %s, '',"
+            f" t.urged_key, 1, %s FROM ({sql}) t JOIN sweep_reason r ON r.due_on = t.urged_due"
+            " ORDER BY t.urged",
+            [
+                rule.level,
+                rule.pk,
+                ops.adapt_datefield_value(today),
+                ops.adapt_datefield_value(respond_by),
+                UrgingStatus.OPEN,
+                ops.adapt_datetimefield_value(timezone.now()),
+                *params,
             ],
         )
+    # The urgings just written: rows of this rule and day with ids past the last one before (a hand
+    # urging written meanwhile has no rule).
+    issued = Urging.objects.filter(rule=rule, issued_on=today, pk__gt=before, sweep_key__isnull=False)
+    _queue(
+        issued,
+        task="task_id",
+        key=_key("urging:", F("pk"), ":issued"),
+        kind="urging.issued",
+        payload=JSONObject(
+            task_id=F("task_id"),
+            title=F("task__title"),
+            status=F("task__status"),
+            urging_id=F("pk"),
+            level=F("level"),
+            reason=F("reason"),
+            respond_by=F("respond_by"),
+        ),
+        audience=_Audience(**services.urging_audience_columns(rule.recipients)),
+    )
+    label = str(UrgingLevel(rule.level).label)
+    return audit.record_many(
+        actor=services.system_actor(),
+        action="urging.issue",
+        items=(
+            (
+                audit.Target(Urging._meta.label_lower, pk, f"{label} · {title}"),
+                {
+                    "task": task_id,
+                    "level": rule.level,
+                    "reason": reasons[due_on],
+                    "to_org": to_org_id,
+                    "to_person": to_person_id,
+                    "respond_by": respond_by,
+                    "rule": rule.pk,
+                },
+            )
+            for pk, task_id, title, due_on, to_org_id, to_person_id in issued.order_by("pk").values_list(
+                "pk", "task_id", "task__title", "task_due_on", "to_org_id", "to_person_id"
+            )
+        ),
+    )
 
 
 # --- 7.: reports, acknowledgements, reviews -------------------------------------------------------
@@ -580,49 +672,41 @@ def _issue_urgings(rule: EscalationRule, tasks: list[Task], today: date, respond
 def _reports(today: date, result: SweepResult) -> None:
     config = supervision_settings()
     horizon = workdays.add_working_days(today, config["report_due_working_days"])
-    coming = _working(
-        Task.objects.leaves().filter(
-            status__in=REPORTING_STATUSES, next_report_due__gte=today, next_report_due__lte=horizon
-        )
+    coming = Task.objects.leaves().filter(
+        status__in=REPORTING_STATUSES, next_report_due__gte=today, next_report_due__lte=horizon
     )
     result.reports_due = _notify_once(
         coming,
         kind="report.due",
-        key_of=lambda t: f"report_due:{t.pk}:{t.next_report_due}",
-        audience_of=notify.lead_unit,
-        payload_of=lambda t: {"report_due": t.next_report_due.isoformat() if t.next_report_due else None},
+        key=_key("report_due:", F("pk"), ":", _IsoDate("next_report_due")),
+        payload={"report_due": F("next_report_due")},
+        audience=_lead_unit(),
         today=today,
     )
-    missing = _working(Task.objects.report_missing(today))
     result.reports_missing = _notify_once(
-        missing,
+        Task.objects.report_missing(today),
         kind="report.missing",
-        key_of=lambda t: f"report_missing:{t.pk}:{t.next_report_due}",
-        audience_of=lambda t: notify.Audience(
-            (t.lead_org_id,), notify.WORKERS, (t.handler_id,) if t.handler_id else ()
-        ),
-        payload_of=lambda t: {"report_due": t.next_report_due.isoformat() if t.next_report_due else None},
+        key=_key("report_missing:", F("pk"), ":", _IsoDate("next_report_due")),
+        payload={"report_due": F("next_report_due")},
+        audience=_lead_unit(),
         today=today,
     )
 
 
 def _late_acknowledgements(today: date, result: SweepResult) -> None:
-    late = _working(Task.objects.filter(status=TaskStatus.ASSIGNED, acknowledge_due_on__lt=today))
-
-    def both(task: Task) -> notify.Audience:
-        lead = notify.lead_unit(task)
-        return notify.Audience(
-            (task.lead_org_id, task.assigning_org_id), (*notify.WORKERS, *notify.DECIDERS), lead.users
-        )
-
+    late = Task.objects.filter(status=TaskStatus.ASSIGNED, acknowledge_due_on__lt=today)
+    # The lead unit's and the assigning unit's workers and deciders, and the task's handler.
+    both = _Audience(
+        {"unit_lead": F("lead_org_id"), "unit_assigning": F("assigning_org_id")},
+        (*notify.WORKERS, *notify.DECIDERS),
+        {"person_handler": F("handler_id")},
+    )
     result.acknowledgements_late = _notify_once(
         late,
         kind="task.acknowledge_late",
-        key_of=lambda t: f"acknowledge_late:{t.pk}:{t.acknowledge_due_on}",
-        audience_of=both,
-        payload_of=lambda t: {
-            "acknowledge_by": t.acknowledge_due_on.isoformat() if t.acknowledge_due_on else None
-        },
+        key=_key("acknowledge_late:", F("pk"), ":", _IsoDate("acknowledge_due_on")),
+        payload={"acknowledge_by": F("acknowledge_due_on")},
+        audience=both,
         today=today,
     )
 
@@ -631,23 +715,28 @@ def _waiting_reviews(today: date, result: SweepResult) -> None:
     days = supervision_settings()["review_working_days"]
     since = workdays.add_working_days(today, -days)
     cutoff = timezone.make_aware(datetime.combine(since + timedelta(days=1), clock.min))
-    waiting = list(
+    waiting = _unmarked(
         CompletionRequest.objects.filter(
             status=RequestStatus.PENDING, task__status=TaskStatus.UNDER_REVIEW, created_at__lt=cutoff
-        ).select_related("task__lead_org", "task__assigning_org")
+        ),
+        _key("review_waiting:", F("pk")),
     )
-    by_task = {r.task_id: r for r in waiting}
-    result.reviews_waiting = _notify_once(
-        [r.task for r in waiting],
-        kind="review.waiting",
-        key_of=lambda t: f"review_waiting:{by_task[t.pk].pk}",
-        audience_of=workflow.to_deciders,
-        payload_of=lambda t: {
-            "completion_request_id": by_task[t.pk].pk,
-            "requested_on": timezone.localdate(by_task[t.pk].created_at).isoformat(),
-        },
-        today=today,
-    )
+    # The deciders include the supervisors over the assigning unit, which only Python finds; reviews
+    # waiting are few.
+    outbox = _Outbox()
+    for request in waiting.select_related("task__assigning_org").order_by("pk"):
+        outbox.add(
+            kind="review.waiting",
+            task=request.task,
+            audience=workflow.to_deciders(request.task),
+            key=request.mark_key,
+            payload={
+                "completion_request_id": request.pk,
+                "requested_on": timezone.localdate(request.created_at).isoformat(),
+            },
+        )
+    outbox.flush()
+    result.reviews_waiting = _mark(waiting, task="task_id", kind="review.waiting", today=today)
 
 
 # --- 8.: look-backs -------------------------------------------------------------------------------
