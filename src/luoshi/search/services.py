@@ -3,18 +3,20 @@
 The services that change those objects call ``index_task`` / ``index_report`` / ``index_clause`` /
 ``index_directive`` after their write, inside their transaction (explicit calls, no signals: a rolled
 back change rolls its index entry back with it). ``index_objects`` does the same by ids, for callers that
-hold only ids and for batches; ``reindex_all`` (``luoshi search reindex``) rebuilds everything and is
-idempotent. The index is derived data: it is not audited.
+hold only ids and for batches, and ``index_new_tasks`` for tasks just created in bulk; ``reindex_all``
+(``luoshi search reindex``) rebuilds everything and is idempotent. The index is derived data: it is not
+audited.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, Model, OuterRef, QuerySet, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 
 from luoshi.core import trees
 from luoshi.directives.models import Clause, Directive
@@ -81,6 +83,19 @@ def _task_audiences(task_ids: Sequence[int]) -> dict[int, set[int]]:
     return result
 
 
+def _task_audiences_of(tasks: Sequence[Task]) -> dict[int, set[int]]:
+    """``_task_audiences`` for tasks in hand (with their assigning unit loaded): only the cooperating
+    units are queried."""
+    result = {t.pk: _chain(t.lead_org_path) | _chain(t.assigning_org.path) for t in tasks}
+    ids = list(result)
+    for start in range(0, len(ids), CHUNK):
+        for pk, path in COOPERATION.objects.filter(task_id__in=ids[start : start + CHUNK]).values_list(
+            "task_id", "organization__path"
+        ):
+            result[pk] |= _chain(path)
+    return result
+
+
 def _directive_audiences(directive_ids: Sequence[int]) -> dict[int, set[int]]:
     result = {
         pk: _chain(path)
@@ -125,10 +140,67 @@ def _entry(
         directive_id=directive_id,
         org_path=org_path,
         text=text,
-        # Sorted, so that indexing the same text twice writes the same row.
-        tokens=" ".join(sorted(index_terms(text, segment.words(text)))),
+        tokens=_tokens(text),
         audience=_audience(audience),
     )
+
+
+def _tokens(text: str) -> str:
+    # Sorted, so that indexing the same text twice writes the same row.
+    return " ".join(sorted(index_terms(text, segment.index_words(text))))
+
+
+class _Row(NamedTuple):
+    """The values of one entry, for ``_write``."""
+
+    kind: str
+    object_id: int
+    task_id: int | None
+    directive_id: int | None
+    org_path: str
+    text: str
+    tokens: str
+    audience: str
+
+
+def _write(entries: Sequence[_Row]) -> None:
+    """Insert or replace entries as ``bulk_create(update_conflicts=True)`` would, in plain SQL.
+
+    For the writes of every report and every imported task: building a model instance per entry and
+    having Django prepare each of its values field by field cost more than the statement itself. The
+    values here are ready as they are (text, integers, and terms the placeholder casts on PostgreSQL).
+    """
+    if not entries:
+        return
+    table = SearchEntry._meta.db_table
+    terms = "CAST(%s AS tsvector)" if connection.vendor == "postgresql" else "%s"
+    row = f"(%s, %s, %s, %s, %s, %s, {terms}, {terms}, %s)"
+    columns = "kind, object_id, task_id, directive_id, org_path, text, tokens, audience, updated_at"
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in UPDATED)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    per_statement = max(1, min(CHUNK, _max_parameters() // 9))
+    with connection.cursor() as cursor:
+        for start in range(0, len(entries), per_statement):
+            batch = entries[start : start + per_statement]
+            params: list[Any] = []
+            for entry in batch:
+                params += [*entry, now]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))}"  # noqa: S608 -- names and placeholders only
+                f" ON CONFLICT (kind, object_id) DO UPDATE SET {updates}",
+                params,
+            )
+
+
+def _max_parameters() -> int:
+    """Bound parameters one statement may carry on this connection."""
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        connection.ensure_connection()
+        # SQLite's own limit (32,766 since 3.32) rather than Django's fixed 999 for the oldest builds.
+        return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    return 65_535
 
 
 def _load(kind: str, ids: Sequence[int]) -> list[SearchEntry]:
@@ -286,34 +358,60 @@ def index_task(task: Task) -> None:
 
 def index_report(report: ProgressReport) -> None:
     """After a report was written: a report is seen by whoever sees its task, so its entry takes the
-    task entry's unit and audience (two statements on the hot path of reporting)."""
-    task_entry = (
-        SearchEntry.objects.filter(kind=EntryKind.TASK, object_id=report.task_id)
-        .values_list("org_path", "audience")
-        .first()
-    )
-    if task_entry is None:  # the task is not indexed yet (e.g. before a first reindex)
-        index_objects(EntryKind.REPORT, [report.pk])
-        return
-    org_path, audience = task_entry
+    task entry's unit and audience (one query and one insert on the hot path of reporting). A task not
+    indexed yet (e.g. before a first reindex) gives them from its own units instead."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT org_path, audience FROM {SearchEntry._meta.db_table}"  # noqa: S608 -- the model's table
+            " WHERE kind = %s AND object_id = %s",
+            [str(EntryKind.TASK), report.task_id],
+        )
+        task_entry = cursor.fetchone()
+    if task_entry is None:
+        task = report.task
+        org_path = task.lead_org_path
+        audience = _audience(_task_audiences_of([task])[task.pk])
+    else:
+        # On PostgreSQL the audience reads back in the tsvector's rendering, which it parses back the same.
+        org_path, audience = task_entry
     text = searchable_text(source_fields(EntryKind.REPORT, report))
-    SearchEntry.objects.bulk_create(
+    _write(
         [
-            SearchEntry(
-                kind=EntryKind.REPORT,
-                object_id=report.pk,
-                task_id=report.task_id,
-                directive_id=None,
-                org_path=org_path,
-                text=text,
-                tokens=" ".join(sorted(index_terms(text, segment.words(text)))),
-                audience=audience,
+            _Row(
+                str(EntryKind.REPORT),
+                report.pk,
+                report.task_id,
+                None,
+                org_path,
+                text,
+                _tokens(text),
+                audience,
             )
-        ],
-        update_conflicts=True,
-        unique_fields=["kind", "object_id"],
-        update_fields=UPDATED,
+        ]
     )
+
+
+def index_new_tasks(tasks: Sequence[Task]) -> None:
+    """Index tasks just created in this transaction from the rows in hand, where ``index_objects`` would
+    read them back: for bulk registrations. The directive's entries are widened once per directive; a
+    new task has no reports to follow."""
+    audiences = _task_audiences_of(tasks)
+    rows = []
+    for task in tasks:
+        text = searchable_text(source_fields(EntryKind.TASK, task))
+        audience = _audience(audiences[task.pk])
+        rows.append(
+            _Row(
+                str(EntryKind.TASK), task.pk, task.pk, None, task.lead_org_path, text, _tokens(text), audience
+            )
+        )
+    _write(rows)
+    units_of_directive: dict[int, set[int]] = {}
+    for task in tasks:
+        if task.directive_id is not None:
+            units_of_directive.setdefault(task.directive_id, set()).update(audiences[task.pk])
+    for directive_id, units in units_of_directive.items():
+        _widen_directive(directive_id, units)
 
 
 def index_clause(clause: Clause) -> None:

@@ -71,7 +71,17 @@ def _related_fields() -> tuple[str, ...]:
     return tuple(f.name for f in Task._meta.concrete_fields if f.is_relation)
 
 
-def _validate(task: Task) -> None:
+# What a row of a bulk registration sets; the service sets the other fields to values it has checked or
+# computed, so validating those field by field for every row would only repeat that.
+ROW_FIELDS = frozenset({"title", "description", "expected_outcome", "start_on", "due_on", "report_cadence"})
+
+
+@cache
+def _not_row_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in Task._meta.concrete_fields if f.name not in ROW_FIELDS)
+
+
+def _validate(task: Task, *, row_fields_only: bool = False) -> None:
     # Checked first, so that it is reported on the field rather than as the table's constraint.
     if task.start_on and task.due_on and task.start_on > task.due_on:
         raise _invalid({"due_on": [_("The due date cannot be before the start date.")]})
@@ -79,9 +89,8 @@ def _validate(task: Task) -> None:
         # The table's check constraints are not run here: each costs a query, and the ones a person can
         # break (due after start, weight at least 1) are checked above and by the fields' validators;
         # the others guard values the services compute. The database still enforces them all.
-        task.full_clean(
-            exclude=[*UNCHECKED_FIELDS, *_related_fields()], validate_unique=False, validate_constraints=False
-        )
+        exclude = _not_row_fields() if row_fields_only else (*UNCHECKED_FIELDS, *_related_fields())
+        task.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         raise _invalid(exc.message_dict) from exc
 
@@ -432,7 +441,7 @@ def task_create_many(
                 requires_public_notice=notice,
                 today=today,
             )
-            _validate(task)
+            _validate(task, row_fields_only=True)
             if row.handler is not None and (row.handler.pk, row.lead_org.pk) not in works_in:
                 raise _invalid({"handler": [_("The handler must work in the lead unit.")]})
             _check_cooperating(row.cooperating_orgs, row.lead_org.pk)
@@ -460,7 +469,7 @@ def task_create_many(
         ],
         batch_size=BULK_BATCH,
     )
-    search.index_objects("task", [task.pk for task in tasks])
+    search.index_new_tasks(tasks)
     audit.record_many(
         actor=actor,
         action="task.create",
