@@ -43,6 +43,7 @@ from luoshi.search.selectors import MAX_RESULTS, parse_query
 from luoshi.search.selectors import search as app_search
 from luoshi.search.text import index_terms, searchable_text
 from luoshi.tasks import lights
+from luoshi.tasks import selectors as task_selectors
 from luoshi.tasks.models import OPEN_STATUSES, REPORTING_STATUSES, ProgressReport, Task
 
 TASK = Task._meta.db_table
@@ -462,47 +463,69 @@ def o4_ranking(ctx: Context) -> list[Case]:
         except ModuleNotFoundError:
             raise NotAvailable("luoshi.evaluation is not in this build") from None
         raise NotAvailable("luoshi.evaluation is present but GET /api/v1/rankings is not routed yet")
+    # The table is served as the nightly job stored it (``luoshi.evaluation.jobs.refresh``); computing
+    # it is that job's work, timed once here and reported beside the case.
+    from luoshi.evaluation.jobs import refresh
+
+    started = time.perf_counter()
+    refresh(ctx.today.isoformat())
+    computed = time.perf_counter() - started
     case = Case(op="O4", name=f"ranking of all units, {period}", target="≤ 50 ms")
     _repeat(case, ctx.repeat, lambda: _get(client, url, case), _floor_ranking)
+    case.facts["nightly job (month and quarter)"] = f"{computed:.1f} s"
     return [case]
 
 
 # --- O5: the ledger of a district ------------------------------------------------------------------
 
 
-def _floor_ledger(org: Organization, page: int, size: int) -> None:
+def _floor_ledger(org: Organization, size: int, after: tuple[date, int] | None = None) -> None:
+    """The count and one page of the unit's range in (due_on, id) order, after the key ``after`` (the
+    last row of the page before) when given. ``due_on`` is NOT NULL, so the row comparison never meets
+    a NULL, which SQLite and PostgreSQL would sort differently."""
     low, high = org.path, trees.successor(org.path)
     _sql(f"SELECT COUNT(*) FROM {TASK} WHERE lead_org_path >= %s AND lead_org_path < %s", [low, high])
+    seek = " AND (t.due_on, t.id) > (%s, %s)" if after is not None else ""
     _sql(
         f"SELECT t.id, t.title, t.status, t.light, t.progress, t.due_on, o.name, u.display_name FROM {TASK} t"
         f" JOIN {ORG} o ON o.id = t.lead_org_id LEFT JOIN {USER} u ON u.id = t.handler_id"
-        " WHERE t.lead_org_path >= %s AND t.lead_org_path < %s ORDER BY t.due_on, t.id LIMIT %s OFFSET %s",
-        [low, high, size, (page - 1) * size],
+        f" WHERE t.lead_org_path >= %s AND t.lead_org_path < %s{seek} ORDER BY t.due_on, t.id LIMIT %s",
+        [low, high, *(after or ()), size],
     )
 
 
 def o5_ledger(ctx: Context) -> list[Case]:
-    """The ledger of a district: page 1 and a deep page."""
+    """The ledger of a district: page 1, and the last page the way a client reaches it, after the
+    cursor (``next``) of the page before."""
     org = ctx.district
     size = settings.LUOSHI_PAGE_SIZE
     total = Task.objects.led_under(org).count()
     last = max(1, math.ceil(total / size))
     client = ctx.client(ctx.district_user)
     cases = []
-    for label, page in (("page 1", 1), (f"deep page {last}", last)):
-        case = Case(op="O5", name=f"ledger API, {org.kind} {label}", target="p95 ≤ 30 ms")
-        url = f"/api/v1/tasks?org={org.pk}&page={page}"
-        _repeat(
-            case,
-            ctx.repeat,
-            partial(_get, client, url, case),
-            partial(_floor_ledger, org, page, size),
+    url = f"/api/v1/tasks?org={org.pk}"
+    case = Case(op="O5", name=f"ledger API, {org.kind} page 1", target="p95 ≤ 30 ms")
+    _repeat(case, ctx.repeat, partial(_get, client, url, case), partial(_floor_ledger, org, size))
+    case.facts["tasks"] = total
+    cases.append(case)
+    if last > 1:
+        # The cursor the API gives at the end of the page before the last, read once before timing with
+        # the ledger's own query and encoder; the floor seeks to the same row's key.
+        before = task_selectors.ledger_page(
+            task_selectors.ledger(user=ctx.district_user, org=org), size=size, page=last - 1
         )
-        case.facts["tasks"] = total
+        key = (before.items[-1].due_on, before.items[-1].pk)
+        case = Case(
+            op="O5", name=f"ledger API, {org.kind} last page {last} (after cursor)", target="p95 ≤ 30 ms"
+        )
+        deep = f"{url}&after={before.next}"
+        _repeat(case, ctx.repeat, partial(_get, client, deep, case), partial(_floor_ledger, org, size, key))
+        body = client.get(deep, secure=True).json()
+        case.facts.update(tasks=total, rows=len(body.get("items", [])), page=body.get("page"))
         cases.append(case)
     case = Case(op="O5", name=f"ledger page (HTML), {org.kind} page 1", target="p95 ≤ 30 ms")
     url = f"/ledger/?org={org.pk}"
-    _repeat(case, ctx.repeat, lambda: _get(client, url, case), lambda: _floor_ledger(org, 1, size))
+    _repeat(case, ctx.repeat, lambda: _get(client, url, case), lambda: _floor_ledger(org, size))
     cases.append(case)
     return cases
 
