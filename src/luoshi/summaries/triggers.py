@@ -153,23 +153,21 @@ def sqlite_statements() -> list[str]:
 def _pg_apply(table: str, keys: tuple[str, ...], changes: str) -> str:
     """One statement adding a whole SQL statement's net change to ``table``: ``changes`` selects
     ``path``, the ``keys`` and ``d`` (+1 or -1) per row; each is spread over the units of its chain,
-    summed, and only the keys whose count really changed are written. Decrements only touch rows that
-    exist (see the module's docstring); increments go in key order, so that concurrent writers take
-    the rows' locks in the same order."""
+    summed, and only the keys whose count really changed are written, each by its unique key (one
+    index probe a row, never a scan of the table), in key order, so that concurrent writers take the
+    rows' locks in the same order.
+
+    Unlike SQLite's triggers, a decrement here may upsert: PostgreSQL empties tables with ``TRUNCATE``
+    (``flush``, ``rebuild``), which fires no row or statement trigger, so no deletion ever meets a
+    summary row that was wiped first."""
     columns = ", ".join(keys)
     spread_keys = ", ".join(f"c.{k}" for k in keys)
     return f"""
-        WITH spread AS (
-            SELECT {LEVEL} AS level, {_prefix("c.path")} AS org_path, {spread_keys}, SUM(c.d) AS d
-            FROM ({changes}) c JOIN {LEVELS} ON {_within("c.path")}
-            GROUP BY {LEVEL}, {_prefix("c.path")}, {spread_keys} HAVING SUM(c.d) <> 0
-        ), taken AS (
-            UPDATE {table} t SET n = t.n + s.d FROM spread s
-            WHERE s.d < 0 AND t.level = s.level AND t.org_path = s.org_path
-            AND {" AND ".join(f"t.{k} = s.{k}" for k in keys)}
-        )
         INSERT INTO {table} (level, org_path, {columns}, n)
-        SELECT level, org_path, {columns}, d FROM spread WHERE d > 0 ORDER BY level, org_path, {columns}
+        SELECT {LEVEL}, {_prefix("c.path")}, {spread_keys}, SUM(c.d)
+        FROM ({changes}) c JOIN {LEVELS} ON {_within("c.path")}
+        GROUP BY {LEVEL}, {_prefix("c.path")}, {spread_keys} HAVING SUM(c.d) <> 0
+        ORDER BY {LEVEL}, {_prefix("c.path")}, {spread_keys}
         ON CONFLICT (level, org_path, {columns}) DO UPDATE SET n = {table}.n + excluded.n"""
 
 
