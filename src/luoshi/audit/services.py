@@ -250,23 +250,9 @@ def record_many(
     return len(rows)
 
 
-# The columns ``record_many`` writes, in the order of its rows; ``occurred_at`` (the same for all) last.
-_ROW_COLUMNS = (
-    "seq",
-    "actor_id",
-    "actor_name",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "changes",
-    "request_id",
-    "ip",
-    "algorithm",
-    "prev_hash",
-    "hash",
-    "occurred_at",
-)
+# The columns ``record_many`` writes, in the order of its rows: the hashed fields, then the hash, with
+# ``occurred_at`` (the same for all) last.
+_ROW_COLUMNS = (*(f for f in HASHED_FIELDS if f != "occurred_at"), "hash", "occurred_at")
 
 
 def _write_rows(rows: list[tuple[Any, ...]], occurred_at: datetime) -> None:
