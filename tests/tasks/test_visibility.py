@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from luoshi import access
+from luoshi.access import policy
 from luoshi.core.errors import NotAllowed, NotFound, ValidationFailed
 from luoshi.directives.models import Clause, Directive
 from luoshi.tasks import reporting, selectors
@@ -106,3 +107,21 @@ def test_selectors_for_the_inbox(desk, tasks, clock):
     clock.set(date(2024, 4, 10))  # monthly reports for March were due on 5 April
     assert list(selectors.reports_missing(user=city.wang)) == [fresh(street)]
     assert selectors.explain_light(fresh(street)).reasons[-1] == "report_late"
+
+
+@pytest.mark.parametrize("persona", ["zhao", "admin", "wang", "chen", "sun", "li"])
+def test_a_locked_row_in_hand_answers_as_the_database_does(
+    desk, tasks, persona, django_assert_max_num_queries
+):
+    """The write path checks visibility on the row it has just locked; the in-hand test must agree with
+    the database rule for everyone, and ask nothing when the row's lead unit settles it."""
+    city = desk.city
+    cooperated = desk.acknowledged_city_task(title="联合整治", cooperating_orgs=[city.tiedong])
+    user = getattr(city, persona)
+    access.scopes_of(user)
+    for task in [*tasks, cooperated]:
+        row = Task.objects.get(pk=task.pk)
+        expected = access.visible(user, Task.objects.filter(pk=task.pk)).exists()
+        led_here = any(row.lead_org_path.startswith(s.path) for s in access.scopes_of(user))
+        with django_assert_max_num_queries(0 if led_here else 1):
+            assert policy.is_visible(user, row, locked=True) is expected

@@ -184,17 +184,32 @@ _VISIBILITY: dict[type[models.Model], VisibilityRule] = {
 
 # Models whose rule applies to superusers too: what a duty guards is not the superuser's to see.
 _NO_SUPERUSER_BYPASS: set[type[models.Model]] = set()
+# Per model, a test on a row's own columns that proves it visible without asking the database.
+InHandRule = Callable[[Any, Any], bool]
+_IN_HAND: dict[type[models.Model], InHandRule] = {}
 
 
 def register_visibility(
-    model: type[models.Model], rule: VisibilityRule, *, superusers_see_all: bool = True
+    model: type[models.Model],
+    rule: VisibilityRule,
+    *,
+    superusers_see_all: bool = True,
+    in_hand: InHandRule | None = None,
 ) -> None:
     """Domain apps register how their models are scoped (e.g. tasks by lead unit and cooperating units).
 
     ``superusers_see_all=False`` holds superusers to ``rule`` as well (the audit trail, which only the
     audit administrator reads whole).
+
+    ``in_hand(user, obj)`` may answer True when the row's own columns already satisfy ``rule`` (a task
+    led inside one of the user's scopes); False means "ask the database". It is consulted only for rows
+    the caller has just read under lock (``require(..., locked=True)``), whose columns are the stored ones.
     """
     _VISIBILITY[model] = rule
+    if in_hand is None:
+        _IN_HAND.pop(model, None)
+    else:
+        _IN_HAND[model] = in_hand
     if superusers_see_all:
         _NO_SUPERUSER_BYPASS.discard(model)
     else:
@@ -252,7 +267,14 @@ def register_actions(model: type[models.Model], rule: Callable[[Any, str, Any], 
     _ACTIONS[model] = rule
 
 
-def is_visible(user: Any, obj: models.Model) -> bool:
+def is_visible(user: Any, obj: models.Model, *, locked: bool = False) -> bool:
+    """Whether ``user`` may see ``obj``. With ``locked=True`` (``obj`` was read under a row lock in this
+    transaction, so its columns are what is stored) the model's in-hand test may answer first, saving
+    the query on the write path; an object built or changed in memory must not be passed that way."""
+    if locked:
+        in_hand = _IN_HAND.get(type(obj))
+        if in_hand is not None and in_hand(user, obj):
+            return True
     return visible(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 
 
@@ -294,13 +316,15 @@ def allowed(user: Any, action: str, objs: Iterable[M]) -> list[M]:
     return [o for o in items if o.pk in seen and rule(user, action, o)]
 
 
-def require(user: Any, action: str, obj: models.Model) -> None:
-    """Raise NotFound if ``user`` may not see ``obj``, NotAllowed if they may see it but not do ``action``."""
+def require(user: Any, action: str, obj: models.Model, *, locked: bool = False) -> None:
+    """Raise NotFound if ``user`` may not see ``obj``, NotAllowed if they may see it but not do ``action``.
+
+    ``locked=True`` says ``obj`` was just read under a row lock (see ``is_visible``)."""
     if user is None or not user.is_authenticated or not user.is_active:
         raise NotFound(_("Not found."))
     if user.is_superuser:
         return
-    if not is_visible(user, obj):
+    if not is_visible(user, obj, locked=locked):
         raise NotFound(_("Not found."))
     rule = _ACTIONS.get(type(obj))
     if rule is None:

@@ -124,6 +124,11 @@ def visible_tasks(user: Any, qs: models.QuerySet[Task]) -> models.QuerySet[Task]
     )
 
 
+def task_led_in_scope(user: Any, task: Task) -> bool:
+    """The first branch of ``visible_tasks`` on the row in hand: the task is led inside a scope."""
+    return any(trees.is_within(task.lead_org_path, s.path) for s in policy.scopes_of(user))
+
+
 def can_on_task(user: Any, action: str, task: Task) -> bool:
     if action == "view":
         return True  # visibility was checked already
@@ -132,5 +137,5 @@ def can_on_task(user: Any, action: str, task: Task) -> bool:
 
 
 def register() -> None:
-    policy.register_visibility(Task, visible_tasks)
+    policy.register_visibility(Task, visible_tasks, in_hand=task_led_in_scope)
     policy.register_actions(Task, can_on_task)
