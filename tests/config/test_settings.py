@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Each test runs a process with settings of its own, never the database under test.
+pytestmark = pytest.mark.own_database
+
 PRODUCTION_ENV = {
     "LUOSHI_PROFILE": "production",
     "SECRET_KEY": "k7#Vq2!pZr9@Lm4$Xw8^Tn1&Hs6*Bd3(Fg5)Jc0_Ye-Ua+Oi=Re~Wt|Qy<Pu>Mz",

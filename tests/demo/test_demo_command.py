@@ -22,6 +22,9 @@ import pytest
 
 from luoshi.demo import city
 
+# Each test runs a process with settings of its own, never the database under test.
+pytestmark = pytest.mark.own_database
+
 LUOSHI = Path(sys.executable).with_name("luoshi")
 # Loading the city and its work takes seconds, more on a busy machine.
 LOAD_TIMEOUT = 240

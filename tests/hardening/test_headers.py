@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.test import Client
 
 from tests.conftest import PASSWORD, City
@@ -39,12 +40,14 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
     return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.own_database
 def test_check_deploy_is_clean_in_production(tmp_path: Path) -> None:
     result = run(["-m", "django", "check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
+@pytest.mark.own_database
 def test_production_settings(tmp_path: Path) -> None:
     code = (
         "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({"

@@ -134,6 +134,7 @@ def configured_formatter(env: dict[str, str]) -> subprocess.CompletedProcess[str
     )
 
 
+@pytest.mark.own_database
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
@@ -149,6 +150,7 @@ def test_log_format_setting(env, expected, tmp_path):
     assert result.stdout.strip() == expected
 
 
+@pytest.mark.own_database
 def test_an_unknown_log_format_is_refused(tmp_path):
     result = configured_formatter({"LUOSHI_DATA_DIR": str(tmp_path), "LUOSHI_LOG_FORMAT": "xml"})
     assert result.returncode != 0

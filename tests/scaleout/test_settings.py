@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# Each test runs a process with settings of its own, never the database under test.
+pytestmark = pytest.mark.own_database
+
 PRIMARY = "postgres://luoshi@db.intranet:5432/luoshi"
 REPLICA = "postgres://luoshi_ro@replica.intranet:5432/luoshi"
 SHOW = (
