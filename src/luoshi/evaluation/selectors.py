@@ -67,6 +67,23 @@ class Row:
         return self.components.get(component, {}).get("score")
 
 
+SCORE_ROW_FIELDS = (
+    "kind",
+    "rank",
+    "previous_rank",
+    "organization__name",
+    "organization__short_name",
+    "person__display_name",
+    "person__first_name",
+    "person__last_name",
+    "person__username",
+    "score",
+    "previous_score",
+    "components",
+    "flag_count",
+)
+
+
 def default_parent() -> Organization | None:
     return Organization.objects.filter(depth=1, is_active=True).order_by("sort_order", "path").first()
 
@@ -99,7 +116,13 @@ def league_table(
         if parent is None:
             return []
     if stored is not None:
-        scores = Score.objects.filter(evaluation=stored, kind=kind).select_related("organization", "person")
+        # The subject's name, not the whole person: their contact details are encrypted columns that
+        # would be decrypted for every row.
+        scores = (
+            Score.objects.filter(evaluation=stored, kind=kind)
+            .select_related("organization", "person")
+            .only(*SCORE_ROW_FIELDS)
+        )
         if kind == SubjectKind.UNIT:
             scores = scores.filter(peer_group=parent)
         if user is not None:

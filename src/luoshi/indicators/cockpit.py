@@ -33,6 +33,20 @@ TREND_WEEKS = 12
 RED_LIST_LIMIT = 20
 # Above this many red tasks in a subtree, the red list walks the due-date index (see _red_tasks).
 RED_SCAN_THRESHOLD = 2000
+# What the red list shows: a person's name, never their (encrypted) contact details, which would be
+# decrypted for every row if the whole person were loaded.
+_PERSON_NAME = ("display_name", "first_name", "last_name", "username")
+RED_LIST_FIELDS = (
+    "title",
+    "light",
+    "status",
+    "due_on",
+    "progress",
+    "path",
+    "lead_org__name",
+    "lead_org__short_name",
+    *(f"{person}__{name}" for person in ("handler", "responsible_leader") for name in _PERSON_NAME),
+)
 LIGHT_ORDER = (Light.RED, Light.YELLOW, Light.BLUE, Light.GREEN, Light.CLOSED)
 OPEN = list(OPEN_STATUSES)
 
@@ -239,6 +253,18 @@ def _count_into(row: dict[str, int], status: str, light: str, n: int) -> None:
         row["yellow"] += n
 
 
+def _tally_sums() -> dict[str, Any]:
+    """``_count_into`` as SQL sums over tally rows."""
+    done = [TaskStatus.CLOSED, TaskStatus.CANCELLED]
+    return {
+        "total": Sum("n"),
+        "cancelled": Sum("n", filter=Q(status=TaskStatus.CANCELLED), default=0),
+        "closed": Sum("n", filter=Q(status=TaskStatus.CLOSED), default=0),
+        "red": Sum("n", filter=Q(light=Light.RED) & ~Q(status__in=done), default=0),
+        "yellow": Sum("n", filter=Q(light=Light.YELLOW) & ~Q(status__in=done), default=0),
+    }
+
+
 def summary_counts(org: Organization, today: date, since: date) -> Counts:
     """The same figures summed from the summary tables (``luoshi.summaries``), which count every task
     for each unit of its lead unit's chain: the unit's own rows and its children's rows give every
@@ -277,16 +303,27 @@ def summary_counts(org: Organization, today: date, since: date) -> Counts:
     def row_of(rows: dict[Any, dict[str, int]], key: Any, overdue: dict[Any, int]) -> dict[str, int]:
         return rows.setdefault(key, {**dict.fromkeys(GROUP_FIELDS, 0), "overdue": overdue.get(key, 0)})
 
-    for path, area, status, light, n in TaskTally.objects.filter(here_and_below).values_list(
-        "org_path", "focus_area", "status", "light", "n"
+    # The unit's own rows in detail (by focus area, state and light) ...
+    own = row_of(branch_rows, org.path, overdue_by_branch)
+    for area, status, light, n in TaskTally.objects.filter(level=level, org_path=org.path).values_list(
+        "focus_area", "status", "light", "n"
     ):
-        if path == org.path:
-            lights_of[light, status] += n
-            _count_into(row_of(area_rows, area, overdue_by_area), status, light, n)
-            _count_into(row_of(branch_rows, path, overdue_by_branch), status, light, n)
-        else:
-            _count_into(row_of(branch_rows, path, overdue_by_branch), status, light, n)
-            _count_into(row_of(branch_rows, org.path, overdue_by_branch), status, light, -n)
+        lights_of[light, status] += n
+        _count_into(row_of(area_rows, area, overdue_by_area), status, light, n)
+        _count_into(own, status, light, n)
+    # ... and each child's summed in the database: a row per child, however many combinations below.
+    for child in (
+        TaskTally.objects.filter(
+            level=level + 1, org_path__gte=org.path, org_path__lt=trees.successor(org.path)
+        )
+        .values("org_path")
+        .annotate(**_tally_sums())
+        .order_by()
+    ):
+        row = row_of(branch_rows, child["org_path"], overdue_by_branch)
+        for name in GROUP_FIELDS:
+            row[name] += child[name]
+            own[name] -= child[name]
     combos = [{"light": light, "status": status, "n": n} for (light, status), n in lights_of.items()]
     by_focus_area = [{"focus_area_id": key or None, **row} for key, row in area_rows.items()]
     return Counts(
@@ -396,6 +433,7 @@ def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
     red_list = list(
         _red_tasks(tasks, org, many=covered and totals.red > RED_SCAN_THRESHOLD)
         .select_related("lead_org", "handler", "responsible_leader")
+        .only(*RED_LIST_FIELDS)
         .order_by("due_on", "path")[:RED_LIST_LIMIT]
     )
 
@@ -404,6 +442,9 @@ def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
     rows = [r for r in selectors.standings(indicators, [org], today=today) if r.target is not None]
 
     league_table = _league()
+    league = None
+    if league_table is not None:
+        league = _league_rows(league_table, user, org, today, covered=covered)
     return Dashboard(
         org=org,
         today=today,
@@ -418,15 +459,18 @@ def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
         red_list=red_list,
         indicators=rows,
         indicator_lights=selectors.light_counts(rows),
-        league=_league_rows(league_table, user, org, today) if league_table is not None else None,
+        league=league,
         ledger_overdue=ledger_query(org, status="open", due_to=yesterday),
     )
 
 
-def _league_rows(league_table: Any, user: Any, org: Organization, today: date) -> list[Any] | None:
+def _league_rows(
+    league_table: Any, user: Any, org: Organization, today: date, *, covered: bool
+) -> list[Any] | None:
     """The units directly below ``org`` ranked for the current quarter (``YYYY-Qn``), as far as ``user``
     may see them, from the stored evaluation (computed by the evaluation page, the command line or the
-    scheduler): scoring a whole subtree on every cockpit request would make the cockpit slow."""
+    scheduler): scoring a whole subtree on every cockpit request would make the cockpit slow. A user
+    whose scope covers the subtree sees every unit below, so no visibility filter is needed."""
     period = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
-    rows = league_table(period, parent=org, user=user, stored_only=True)
+    rows = league_table(period, parent=org, user=None if covered else user, stored_only=True)
     return list(rows) if rows else None
