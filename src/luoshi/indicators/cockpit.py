@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr, TruncWeek
 from django.utils.functional import Promise
 from django.utils.http import urlencode
@@ -26,7 +26,8 @@ from luoshi.core.errors import NotFound
 from luoshi.directives.models import Clause, Directive, FocusArea
 from luoshi.indicators import selectors
 from luoshi.organizations.models import Organization
-from luoshi.summaries.models import OpenDueTally, TaskTally, WeeklyKind, WeeklyTally
+from luoshi.summaries import selectors as summaries
+from luoshi.summaries.models import WeeklyKind
 from luoshi.tasks.models import OPEN_STATUSES, Light, ProgressReport, Task, TaskStatus
 
 TREND_WEEKS = 12
@@ -253,18 +254,6 @@ def _count_into(row: dict[str, int], status: str, light: str, n: int) -> None:
         row["yellow"] += n
 
 
-def _tally_sums() -> dict[str, Any]:
-    """``_count_into`` as SQL sums over tally rows."""
-    done = [TaskStatus.CLOSED, TaskStatus.CANCELLED]
-    return {
-        "total": Sum("n"),
-        "cancelled": Sum("n", filter=Q(status=TaskStatus.CANCELLED), default=0),
-        "closed": Sum("n", filter=Q(status=TaskStatus.CLOSED), default=0),
-        "red": Sum("n", filter=Q(light=Light.RED) & ~Q(status__in=done), default=0),
-        "yellow": Sum("n", filter=Q(light=Light.YELLOW) & ~Q(status__in=done), default=0),
-    }
-
-
 def summary_counts(org: Organization, today: date, since: date) -> Counts:
     """The same figures summed from the summary tables (``luoshi.summaries``), which count every task
     for each unit of its lead unit's chain: the unit's own rows and its children's rows give every
@@ -272,19 +261,10 @@ def summary_counts(org: Organization, today: date, since: date) -> Counts:
 
     Reports count by the unit that filed them; the live count goes by the task's lead unit. The two
     differ only for a report filed by a unit outside the subtree on a task led inside it."""
-    level = trees.depth_of(org.path)
-    # The unit's own rows (level) and its children's (level + 1): one index range each.
-    here_and_below = Q(
-        level__in=[level, level + 1], org_path__gte=org.path, org_path__lt=trees.successor(org.path)
-    )
+    rows = summaries.subtree_rows(org.path, today=today, since=since)
     overdue_by_area: dict[int, int] = defaultdict(int)
     overdue_by_branch: dict[str, int] = defaultdict(int)
-    for path, area, n in (
-        OpenDueTally.objects.filter(here_and_below, due_on__lt=today)
-        .values_list("org_path", "focus_area")
-        .annotate(n=Sum("n"))
-        .order_by()
-    ):
+    for path, area, n in rows.overdue:
         if path == org.path:
             overdue_by_area[area] += n
             overdue_by_branch[path] += n
@@ -292,10 +272,8 @@ def summary_counts(org: Organization, today: date, since: date) -> Counts:
             overdue_by_branch[path] += n
             overdue_by_branch[org.path] -= n
     weekly: dict[str, dict[date, int]] = {WeeklyKind.CLOSURE: {}, WeeklyKind.REPORT: {}}
-    for kind, week, n in WeeklyTally.objects.filter(
-        level=level, org_path=org.path, week__gte=since
-    ).values_list("kind", "week", "n"):
-        weekly[kind][_week_start(week)] = n
+    for kind, week, n in rows.weekly:
+        weekly[kind][week] = n
     lights_of: dict[tuple[str, str], int] = defaultdict(int)
     area_rows: dict[int, dict[str, int]] = {}
     branch_rows: dict[str, dict[str, int]] = {}
@@ -305,25 +283,16 @@ def summary_counts(org: Organization, today: date, since: date) -> Counts:
 
     # The unit's own rows in detail (by focus area, state and light) ...
     own = row_of(branch_rows, org.path, overdue_by_branch)
-    for area, status, light, n in TaskTally.objects.filter(level=level, org_path=org.path).values_list(
-        "focus_area", "status", "light", "n"
-    ):
+    for area, status, light, n in rows.own:
         lights_of[light, status] += n
         _count_into(row_of(area_rows, area, overdue_by_area), status, light, n)
         _count_into(own, status, light, n)
     # ... and each child's summed in the database: a row per child, however many combinations below.
-    for child in (
-        TaskTally.objects.filter(
-            level=level + 1, org_path__gte=org.path, org_path__lt=trees.successor(org.path)
-        )
-        .values("org_path")
-        .annotate(**_tally_sums())
-        .order_by()
-    ):
-        row = row_of(branch_rows, child["org_path"], overdue_by_branch)
-        for name in GROUP_FIELDS:
-            row[name] += child[name]
-            own[name] -= child[name]
+    for child_path, *sums in rows.children:
+        row = row_of(branch_rows, child_path, overdue_by_branch)
+        for name, n in zip(summaries.CHILD_FIELDS, sums, strict=True):
+            row[name] += n
+            own[name] -= n
     combos = [{"light": light, "status": status, "n": n} for (light, status), n in lights_of.items()]
     by_focus_area = [{"focus_area_id": key or None, **row} for key, row in area_rows.items()]
     return Counts(

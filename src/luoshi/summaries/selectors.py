@@ -1,0 +1,80 @@
+# ruff: noqa: S608 - table names and states are constants of the models; every value is a parameter.
+"""Reading the subtree summaries for one unit: its own rows and its children's, in plain SQL.
+
+The cockpit reads these on every request. The statements are fixed, so they are written once here
+rather than built through the ORM per request: building them cost several times what running them
+costs (the same reason ``tasks.rollup.refresh`` writes its aggregate by hand).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import connection
+
+from luoshi.core import trees
+from luoshi.summaries.models import OpenDueTally, TaskTally, WeeklyTally
+from luoshi.tasks.models import Light, TaskStatus
+
+_DONE = f"('{TaskStatus.CLOSED}', '{TaskStatus.CANCELLED}')"
+# A child's figures, summed in the database: the fields of the cockpit's groups, in this order.
+CHILD_FIELDS = ("total", "cancelled", "closed", "red", "yellow")
+_CHILD_SUMS = ", ".join(
+    [
+        "SUM(n)",
+        f"SUM(CASE WHEN status = '{TaskStatus.CANCELLED}' THEN n ELSE 0 END)",
+        f"SUM(CASE WHEN status = '{TaskStatus.CLOSED}' THEN n ELSE 0 END)",
+        f"SUM(CASE WHEN light = '{Light.RED}' AND status NOT IN {_DONE} THEN n ELSE 0 END)",
+        f"SUM(CASE WHEN light = '{Light.YELLOW}' AND status NOT IN {_DONE} THEN n ELSE 0 END)",
+    ]
+)
+
+
+@dataclass
+class SubtreeRows:
+    own: list[tuple[int, str, str, int]]  # the unit's tasks below it: focus area, state, light, count
+    children: list[tuple[Any, ...]]  # per child: its path, then CHILD_FIELDS
+    overdue: list[tuple[str, int, int]]  # open and due before today: path (unit or child), area, count
+    weekly: list[tuple[str, date, int]]  # kind, week (its Monday), count
+
+
+def _date(value: Any) -> date:
+    # SQLite hands dates back as text through a plain cursor.
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def subtree_rows(path: str, *, today: date, since: date) -> SubtreeRows:
+    """The summary rows of the unit at ``path`` and of its children: four index range reads."""
+    level = trees.depth_of(path)
+    low, high = path, trees.successor(path)
+    tally, open_due, weekly = (
+        TaskTally._meta.db_table,
+        OpenDueTally._meta.db_table,
+        WeeklyTally._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT focus_area, status, light, n FROM {tally} WHERE level = %s AND org_path = %s",
+            [level, path],
+        )
+        own = cursor.fetchall()
+        cursor.execute(
+            f"SELECT org_path, {_CHILD_SUMS} FROM {tally}"
+            " WHERE level = %s AND org_path >= %s AND org_path < %s GROUP BY org_path",
+            [level + 1, low, high],
+        )
+        children = cursor.fetchall()
+        cursor.execute(
+            f"SELECT org_path, focus_area, SUM(n) FROM {open_due} WHERE level IN (%s, %s)"
+            " AND org_path >= %s AND org_path < %s AND due_on < %s GROUP BY org_path, focus_area",
+            [level, level + 1, low, high, today.isoformat()],
+        )
+        overdue = cursor.fetchall()
+        cursor.execute(
+            f"SELECT kind, week, n FROM {weekly} WHERE level = %s AND org_path = %s AND week >= %s",
+            [level, path, since.isoformat()],
+        )
+        weeks = [(kind, _date(week), n) for kind, week, n in cursor.fetchall()]
+    return SubtreeRows(own=own, children=children, overdue=overdue, weekly=weeks)
