@@ -225,3 +225,15 @@ def test_scopes_are_computed_once_per_user_object(city, django_assert_num_querie
         scopes_of(wang)
     with django_assert_num_queries(0):
         scopes_of(wang)
+
+
+def test_a_unit_in_hand_is_visible_exactly_when_the_database_says_so(city, django_assert_max_num_queries):
+    """The cockpit checks the unit it has just read; the in-hand test agrees with the database rule."""
+    from luoshi.access import policy
+
+    for user in (city.zhao, city.wang, city.chen, city.sun, city.li, city.tiexi_admin):
+        scopes_of(user)
+        for org in Organization.objects.all():
+            expected = visible(user, Organization.objects.filter(pk=org.pk)).exists()
+            with django_assert_max_num_queries(0 if expected else 1):
+                assert policy.is_visible(user, org, fresh=True) is expected

@@ -124,4 +124,4 @@ def test_a_locked_row_in_hand_answers_as_the_database_does(
         expected = access.visible(user, Task.objects.filter(pk=task.pk)).exists()
         led_here = any(row.lead_org_path.startswith(s.path) for s in access.scopes_of(user))
         with django_assert_max_num_queries(0 if led_here else 1):
-            assert policy.is_visible(user, row, locked=True) is expected
+            assert policy.is_visible(user, row, fresh=True) is expected

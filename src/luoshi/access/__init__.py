@@ -20,9 +20,10 @@ from luoshi.access.policy import (
     Scope,
     allowed,
     can,
+    is_visible,
     require,
     scopes_of,
     visible,
 )
 
-__all__ = ["Action", "Scope", "allowed", "can", "require", "scopes_of", "visible"]
+__all__ = ["Action", "Scope", "allowed", "can", "is_visible", "require", "scopes_of", "visible"]

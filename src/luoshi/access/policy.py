@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from django.db import models
+from django.db import connections, models, router
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -40,8 +40,21 @@ class Scope:
     organization_id: int
 
 
-def _active_duty(user_ref: Any) -> Any:
-    return DutyGrant.objects.active().filter(user=user_ref).values("duty")[:1]
+def _membership_rows(user_id: int) -> list[tuple[str, int, str, str, str | None]]:
+    """(role, unit id, unit path, unit kind, the person's active duty) for each post in an active unit.
+
+    Every request asks this once, so the statement is written out rather than built by the ORM each
+    time (building it cost three times running it)."""
+    membership, unit, grant = Membership._meta.db_table, Organization._meta.db_table, DutyGrant._meta.db_table
+    with connections[router.db_for_read(Membership)].cursor() as cursor:
+        cursor.execute(
+            f"SELECT m.role, m.organization_id, o.path, o.kind, (SELECT g.duty FROM {grant} g"  # noqa: S608
+            " WHERE g.user_id = m.user_id AND g.revoked_at IS NULL LIMIT 1)"
+            f" FROM {membership} m JOIN {unit} o ON o.id = m.organization_id"
+            " WHERE m.user_id = %s AND o.is_active = %s ORDER BY o.path, m.role",
+            [user_id, True],
+        )
+        return list(cursor.fetchall())
 
 
 def scopes_of(user: Any) -> list[Scope]:
@@ -59,11 +72,7 @@ def scopes_of(user: Any) -> list[Scope]:
     cached = getattr(user, "_luoshi_scopes", None)
     if cached is not None:
         return cached
-    rows = list(
-        Membership.objects.filter(user=user, organization__is_active=True)
-        .annotate(active_duty=models.Subquery(_active_duty(models.OuterRef("user"))))
-        .values_list("role", "organization_id", "organization__path", "organization__kind", "active_duty")
-    )
+    rows = _membership_rows(user.pk)
     if rows:
         duty = rows[0][4] or ""
     else:
@@ -166,6 +175,12 @@ def _visible_organizations(user: Any, qs: models.QuerySet[Organization]) -> mode
     return qs.filter(_any_subtree("path", paths) | Q(path__in=ancestors))
 
 
+def _organization_in_hand(user: Any, org: Organization) -> bool:
+    """``_visible_organizations`` on the row in hand: in a scope's subtree, or on the chain above one."""
+    paths = _scope_paths(user)
+    return any(org.path.startswith(p) for p in paths) or any(p.startswith(org.path) for p in paths)
+
+
 def _visible_users(user: Any, qs: models.QuerySet[User]) -> models.QuerySet[User]:
     if holds(user, Duty.SECURITY):
         # The security administrator looks after every account: duties, resets, sessions, locks.
@@ -186,7 +201,7 @@ _VISIBILITY: dict[type[models.Model], VisibilityRule] = {
 _NO_SUPERUSER_BYPASS: set[type[models.Model]] = set()
 # Per model, a test on a row's own columns that proves it visible without asking the database.
 InHandRule = Callable[[Any, Any], bool]
-_IN_HAND: dict[type[models.Model], InHandRule] = {}
+_IN_HAND: dict[type[models.Model], InHandRule] = {Organization: _organization_in_hand}
 
 
 def register_visibility(
@@ -203,7 +218,8 @@ def register_visibility(
 
     ``in_hand(user, obj)`` may answer True when the row's own columns already satisfy ``rule`` (a task
     led inside one of the user's scopes); False means "ask the database". It is consulted only for rows
-    the caller has just read under lock (``require(..., locked=True)``), whose columns are the stored ones.
+    the caller has just read from the database and not changed (``require(..., fresh=True)``), whose
+    columns are the stored ones.
     """
     _VISIBILITY[model] = rule
     if in_hand is None:
@@ -267,11 +283,11 @@ def register_actions(model: type[models.Model], rule: Callable[[Any, str, Any], 
     _ACTIONS[model] = rule
 
 
-def is_visible(user: Any, obj: models.Model, *, locked: bool = False) -> bool:
-    """Whether ``user`` may see ``obj``. With ``locked=True`` (``obj`` was read under a row lock in this
-    transaction, so its columns are what is stored) the model's in-hand test may answer first, saving
-    the query on the write path; an object built or changed in memory must not be passed that way."""
-    if locked:
+def is_visible(user: Any, obj: models.Model, *, fresh: bool = False) -> bool:
+    """Whether ``user`` may see ``obj``. With ``fresh=True`` (``obj`` was just read from the database,
+    on the write path under a row lock, and not changed since) the model's in-hand test may answer
+    first, saving a query; an object built or changed in memory must never be passed that way."""
+    if fresh:
         in_hand = _IN_HAND.get(type(obj))
         if in_hand is not None and in_hand(user, obj):
             return True
@@ -316,15 +332,15 @@ def allowed(user: Any, action: str, objs: Iterable[M]) -> list[M]:
     return [o for o in items if o.pk in seen and rule(user, action, o)]
 
 
-def require(user: Any, action: str, obj: models.Model, *, locked: bool = False) -> None:
+def require(user: Any, action: str, obj: models.Model, *, fresh: bool = False) -> None:
     """Raise NotFound if ``user`` may not see ``obj``, NotAllowed if they may see it but not do ``action``.
 
-    ``locked=True`` says ``obj`` was just read under a row lock (see ``is_visible``)."""
+    ``fresh=True`` says ``obj`` was just read from the database and not changed (see ``is_visible``)."""
     if user is None or not user.is_authenticated or not user.is_active:
         raise NotFound(_("Not found."))
     if user.is_superuser:
         return
-    if not is_visible(user, obj, locked=locked):
+    if not is_visible(user, obj, fresh=fresh):
         raise NotFound(_("Not found."))
     rule = _ACTIONS.get(type(obj))
     if rule is None:

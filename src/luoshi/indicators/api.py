@@ -22,6 +22,7 @@ from luoshi import access
 from luoshi.api.errors import refusals
 from luoshi.api.pagination import MAX_PAGE, MAX_PAGE_SIZE, PageNumberPagination
 from luoshi.api.security import current_user
+from luoshi.config.routers import use_replica_reads
 from luoshi.core import workdays
 from luoshi.core.errors import NotFound
 from luoshi.indicators import cockpit, periods, selectors, services
@@ -363,6 +364,7 @@ class DashboardFilters(Schema):
 
 
 @dashboard_router.get("", response={200: DashboardOut, **refusals(404)})
+@use_replica_reads
 def get_dashboard(request: HttpRequest, filters: Query[DashboardFilters]) -> dict[str, Any]:
     """The cockpit for a unit subtree (``?org=``; the caller's widest unit by default)."""
     user = current_user(request)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr, TruncWeek
 from django.utils.functional import Promise
 from django.utils.http import urlencode
@@ -23,7 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from luoshi import access
 from luoshi.core import trees
 from luoshi.core.errors import NotFound
-from luoshi.directives.models import Clause, Directive, FocusArea
+from luoshi.directives import selectors as directive_selectors
+from luoshi.directives.models import FocusArea
 from luoshi.indicators import selectors
 from luoshi.organizations.models import Organization
 from luoshi.summaries import selectors as summaries
@@ -126,7 +127,9 @@ def default_org(user: Any) -> Organization | None:
 def get_org(user: Any, pk: int | None) -> Organization:
     """The unit asked for if the user may see it, else their default; ``NotFound`` if neither."""
     if pk is not None:
-        org = access.visible(user, Organization.objects.filter(pk=pk)).first()
+        org = Organization.objects.filter(pk=pk).first()
+        if org is not None and not access.is_visible(user, org, fresh=True):
+            org = None
     else:
         org = default_org(user)
     if org is None:
@@ -264,13 +267,13 @@ def summary_counts(org: Organization, today: date, since: date) -> Counts:
     rows = summaries.subtree_rows(org.path, today=today, since=since)
     overdue_by_area: dict[int, int] = defaultdict(int)
     overdue_by_branch: dict[str, int] = defaultdict(int)
-    for path, area, n in rows.overdue:
-        if path == org.path:
-            overdue_by_area[area] += n
-            overdue_by_branch[path] += n
-        else:  # a child's subtree: its branch, and not the unit's own tasks
-            overdue_by_branch[path] += n
-            overdue_by_branch[org.path] -= n
+    for area, n in rows.overdue_own:
+        overdue_by_area[area] += n
+        overdue_by_branch[org.path] += n
+    for child_path, n in rows.overdue_children:
+        # A child's subtree: its branch, and not the unit's own tasks.
+        overdue_by_branch[child_path] += n
+        overdue_by_branch[org.path] -= n
     weekly: dict[str, dict[date, int]] = {WeeklyKind.CLOSURE: {}, WeeklyKind.REPORT: {}}
     for kind, week, n in rows.weekly:
         weekly[kind][week] = n
@@ -380,14 +383,7 @@ def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
             by_child.append(_group(child.pk, child.display_name, child_row, ledger_query(child)))
 
     # 4. Clause coverage: clauses of the directives issued in the subtree or carried out in it.
-    live = Task.objects.filter(clause=OuterRef("pk")).exclude(status=TaskStatus.CANCELLED)
-    reaching = Task.objects.filter(trees.subtree_q("lead_org_path", org.path), directive=OuterRef("pk"))
-    directives = Directive.objects.filter(
-        trees.subtree_q("issuing_org__path", org.path) | Q(Exists(reaching))
-    )
-    coverage = Clause.objects.filter(directive__in=directives.values("pk")).aggregate(
-        total=Count("id"), covered=Count("id", filter=Q(Exists(live)))
-    )
+    clauses, clauses_covered = directive_selectors.clause_coverage(org.path)
 
     # 5. The trend: closures and progress reports per week.
     weeks = {since + timedelta(weeks=i): Week(since + timedelta(weeks=i)) for i in range(TREND_WEEKS)}
@@ -420,8 +416,8 @@ def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
         totals=totals,
         by_light=by_light,
         by_status=by_status,
-        clauses=coverage["total"],
-        clauses_covered=coverage["covered"],
+        clauses=clauses,
+        clauses_covered=clauses_covered,
         by_focus_area=by_focus_area,
         by_child=by_child,
         trend=list(weeks.values()),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import connection
+from django.db import connections, router
 
 from luoshi.core import trees
 from luoshi.summaries.models import OpenDueTally, TaskTally, WeeklyTally
@@ -36,7 +36,8 @@ _CHILD_SUMS = ", ".join(
 class SubtreeRows:
     own: list[tuple[int, str, str, int]]  # the unit's tasks below it: focus area, state, light, count
     children: list[tuple[Any, ...]]  # per child: its path, then CHILD_FIELDS
-    overdue: list[tuple[str, int, int]]  # open and due before today: path (unit or child), area, count
+    overdue_own: list[tuple[int, int]]  # open and due before today, the unit's: focus area, count
+    overdue_children: list[tuple[str, int]]  # the same per child: its path, count
     weekly: list[tuple[str, date, int]]  # kind, week (its Monday), count
 
 
@@ -46,7 +47,7 @@ def _date(value: Any) -> date:
 
 
 def subtree_rows(path: str, *, today: date, since: date) -> SubtreeRows:
-    """The summary rows of the unit at ``path`` and of its children: four index range reads."""
+    """The summary rows of the unit at ``path`` and of its children: five index range reads."""
     level = trees.depth_of(path)
     low, high = path, trees.successor(path)
     tally, open_due, weekly = (
@@ -54,7 +55,8 @@ def subtree_rows(path: str, *, today: date, since: date) -> SubtreeRows:
         OpenDueTally._meta.db_table,
         WeeklyTally._meta.db_table,
     )
-    with connection.cursor() as cursor:
+    # The cockpit's reads may go to the read replica (``config.routers``); these follow the same rule.
+    with connections[router.db_for_read(TaskTally)].cursor() as cursor:
         cursor.execute(
             f"SELECT focus_area, status, light, n FROM {tally} WHERE level = %s AND org_path = %s",
             [level, path],
@@ -66,15 +68,29 @@ def subtree_rows(path: str, *, today: date, since: date) -> SubtreeRows:
             [level + 1, low, high],
         )
         children = cursor.fetchall()
+        # Overdue in two statements: grouping the unit's rows by focus area and its children's by child
+        # is half the work of one statement grouping both by (path, focus area).
         cursor.execute(
-            f"SELECT org_path, focus_area, SUM(n) FROM {open_due} WHERE level IN (%s, %s)"
-            " AND org_path >= %s AND org_path < %s AND due_on < %s GROUP BY org_path, focus_area",
-            [level, level + 1, low, high, today.isoformat()],
+            f"SELECT focus_area, SUM(n) FROM {open_due}"
+            " WHERE level = %s AND org_path = %s AND due_on < %s GROUP BY focus_area",
+            [level, path, today.isoformat()],
         )
-        overdue = cursor.fetchall()
+        overdue_own = cursor.fetchall()
+        cursor.execute(
+            f"SELECT org_path, SUM(n) FROM {open_due}"
+            " WHERE level = %s AND org_path >= %s AND org_path < %s AND due_on < %s GROUP BY org_path",
+            [level + 1, low, high, today.isoformat()],
+        )
+        overdue_children = cursor.fetchall()
         cursor.execute(
             f"SELECT kind, week, n FROM {weekly} WHERE level = %s AND org_path = %s AND week >= %s",
             [level, path, since.isoformat()],
         )
         weeks = [(kind, _date(week), n) for kind, week, n in cursor.fetchall()]
-    return SubtreeRows(own=own, children=children, overdue=overdue, weekly=weeks)
+    return SubtreeRows(
+        own=own,
+        children=children,
+        overdue_own=overdue_own,
+        overdue_children=overdue_children,
+        weekly=weeks,
+    )

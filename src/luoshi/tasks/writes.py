@@ -71,7 +71,7 @@ def load_for_write(*, actor: User, task: Task, version: int | None, action: str)
         raise Conflict(_("This task no longer exists."))
     locked = chain[-1]
     try:
-        access.require(actor, action, locked, locked=True)
+        access.require(actor, action, locked, fresh=True)
     except NotAllowed:
         party = party_for(action)
         template = (
