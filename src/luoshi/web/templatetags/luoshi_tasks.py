@@ -1,7 +1,7 @@
 """Template helpers for task pages: the light badge, progress against expected progress, days left.
 
-``{% light_badge task %}`` and ``{% progress_bar task %}`` draw ``web/_light.html`` and
-``web/_progress.html``; the include files can also be used directly with plain values.
+``{% light_badge task %}`` (or ``{% light_of value %}``) and ``{% progress_bar task %}`` draw
+``web/_light.html`` and ``web/_progress.html``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,10 @@ from datetime import date
 from typing import Any
 
 from django import template
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
 
 from luoshi.core import workdays
 from luoshi.tasks import lights
@@ -18,20 +22,32 @@ from luoshi.tasks.models import OPEN_STATUSES
 register = template.Library()
 
 
-@register.inclusion_tag("web/_light.html")
-def light_badge(task: Any) -> dict[str, Any]:
+# A badge depends on nothing but these four values, so each is drawn once per process and language:
+# list pages show one per row, and rendering the include each time was a good part of their cost.
+_BADGES: dict[tuple[str, str, bool, bool], SafeString] = {}
+
+
+def badge_html(light: str, closed_late: bool = False, overridden: bool = False) -> SafeString:
+    key = (translation.get_language() or "", str(light or ""), bool(closed_late), bool(overridden))
+    html = _BADGES.get(key)
+    if html is None:
+        context = {"light": key[1], "closed_late": key[2], "overridden": key[3]}
+        html = mark_safe(render_to_string("web/_light.html", context))  # noqa: S308 - our own template
+        if not settings.DEBUG:  # while developing, an edited template shows at once
+            _BADGES[key] = html
+    return html
+
+
+@register.simple_tag
+def light_badge(task: Any) -> SafeString:
     """The badge of a task's stored light; a closed task keeps "closed late" forever."""
-    return {
-        "light": task.light,
-        "closed_late": task.closed_late,
-        "overridden": getattr(task, "light_overridden", False),
-    }
+    return badge_html(task.light, task.closed_late, getattr(task, "light_overridden", False))
 
 
-@register.inclusion_tag("web/_light.html")
-def light_of(light: str, closed_late: bool = False) -> dict[str, Any]:
+@register.simple_tag
+def light_of(light: str, closed_late: bool = False) -> SafeString:
     """The badge of a bare light value (a clause's worst light, a unit's summary)."""
-    return {"light": light, "closed_late": closed_late, "overridden": False}
+    return badge_html(light, closed_late)
 
 
 def expected_for(task: Any, today: date | None = None) -> int | None:
