@@ -147,3 +147,29 @@ def test_clauses_without_tasks_lower_the_coverage(desk, clock):
     directives.clause_add(actor=desk.city.zhao, directive=desk.directive, text="完善长效机制。")
     board = cockpit.dashboard(user=desk.city.zhao, org=desk.city.government, today=clock.today)
     assert (board.clauses, board.clauses_covered, board.coverage) == (2, 1, 50.0)
+
+
+def test_the_red_list_is_the_same_by_either_access_path_and_for_a_partial_viewer(desk, clock):
+    """A viewer who sees the whole subtree gets the red list from one written-out statement, by either
+    of its two access paths; it lists what the ORM query for a partial viewer would, names included."""
+    _work(desk, clock)
+    city = desk.city
+    for title, due in (("红灯一", date(2024, 2, 1)), ("红灯二", date(2024, 2, 20))):
+        task = desk.city_task(title=title, due=due)
+        task.handler, task.responsible_leader = city.wang, city.li
+        task.save(update_fields=["handler", "responsible_leader"])
+    rollup.repair(today=clock.today)
+    tasks = cockpit.tasks_under(city.zhao, city.government)
+    expected = [
+        (t.pk, t.title, t.due_on, t.lead_org.display_name, str(t.handler or "") or None)
+        for t in cockpit._red_tasks(tasks, city.government, many=False)
+        .select_related("lead_org", "handler")
+        .order_by("due_on", "path")
+    ]
+    assert [title for _pk, title, *_ in expected] == ["红灯一", "红灯二", "逾期任务"]
+    assert expected[0][4] == str(city.wang)
+    for many in (False, True):
+        lines = cockpit._red_list_in_subtree(city.government, many=many)
+        got = [(t.pk, t.title, t.due_on, t.lead_org.display_name, t.handler) for t in lines]
+        assert got == expected
+        assert lines[0].responsible_leader == str(city.li)

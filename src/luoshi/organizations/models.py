@@ -183,7 +183,12 @@ class User(AbstractUser):
         ordering = ["username"]
 
     def __str__(self) -> str:
-        return self.display_name or self.get_full_name() or self.username
+        return self.name_of(self.display_name, self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def name_of(display_name: str, first_name: str, last_name: str, username: str) -> str:
+        """How a person is named everywhere, from the columns alone (for reads that skip the model)."""
+        return display_name or f"{first_name} {last_name}".strip() or username
 
     @property
     def name(self) -> str:
