@@ -134,3 +134,31 @@ def test_moving_a_unit_moves_its_counts_to_the_new_chain(desk, clock):
             _figures(cockpit.summary_counts(org, clock.today, since))["by_branch"]
             == _figures(live)["by_branch"]
         ), org.name
+
+
+def test_the_ledger_count_from_the_summaries_equals_the_rows_it_pages(desk, clock, django_assert_num_queries):
+    """For a viewer who sees the whole subtree, the ledger's count comes from the tally when only the
+    tally's dimensions narrow it; it is the number of rows the ledger lists, and any other filter (or a
+    partial viewer) counts the rows."""
+    from luoshi.tasks import selectors
+
+    _work(desk, clock)
+    city = desk.city
+    narrowings = [
+        {},
+        {"status_in": ["in_progress", "assigned"]},
+        {"light_in": ["red"]},
+        {"light_in": ["red", "green"], "status_in": ["in_progress"]},
+    ]
+    for org in (city.government, city.tiexi, city.tiexi_street):
+        for narrowing in narrowings:
+            ledger = selectors.ledger(user=city.zhao, org=org, **narrowing)
+            with django_assert_num_queries(0):
+                known = ledger.count()
+            assert known == len(list(ledger)), (org.name, narrowing)
+    # Narrowed by a date or a word, or seen in part: the rows are counted.
+    assert selectors.ledger(user=city.zhao, org=city.tiexi, q="任务")._known_count is None
+    assert selectors.ledger(user=city.zhao, org=city.tiexi, due_to=date(2024, 6, 30))._known_count is None
+    assert selectors.ledger(user=city.chen, org=city.tiexi)._known_count is None
+    # A further filter drops the known count rather than answering with it.
+    assert selectors.ledger(user=city.zhao, org=city.tiexi).filter(light="red")._known_count is None

@@ -20,10 +20,11 @@ from luoshi.access.policy import (
     Scope,
     allowed,
     can,
+    covers,
     is_visible,
     require,
     scopes_of,
     visible,
 )
 
-__all__ = ["Action", "Scope", "allowed", "can", "is_visible", "require", "scopes_of", "visible"]
+__all__ = ["Action", "Scope", "allowed", "can", "covers", "is_visible", "require", "scopes_of", "visible"]

@@ -116,6 +116,14 @@ def scopes_of(user: Any) -> list[Scope]:
     return result
 
 
+def covers(user: Any, org: Organization) -> bool:
+    """Whether one of the user's scopes holds ``org``'s whole subtree, so that every task led in it is
+    visible to them: lists and counts of that subtree then need no visibility filter."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return bool(user.is_superuser or any(trees.is_within(org.path, s.path) for s in scopes_of(user)))
+
+
 def duty_of(user: Any) -> str:
     """The installation-wide duty ``user`` holds (a ``Duty`` value), or "" for none.
 

@@ -142,7 +142,7 @@ def tasks_under(user: Any, org: Organization) -> QuerySet[Task]:
     """Tasks led in the subtree as far as ``user`` may see them. When one of the user's scopes covers
     the whole subtree every such task is visible, and the policy's extra conditions are left out."""
     qs = Task.objects.filter(trees.subtree_q("lead_org_path", org.path))
-    return qs if covers_subtree(user, org) else access.visible(user, qs)
+    return qs if access.covers(user, org) else access.visible(user, qs)
 
 
 def _counts() -> dict[str, Any]:
@@ -179,11 +179,6 @@ def _league() -> list[Any] | None:
         return None
     league_table = getattr(module, "league_table", None)
     return None if league_table is None else league_table
-
-
-def covers_subtree(user: Any, org: Organization) -> bool:
-    """True when one of the user's scopes covers the whole subtree, so every task in it is visible."""
-    return bool(user.is_superuser or any(trees.is_within(org.path, s.path) for s in access.scopes_of(user)))
 
 
 @dataclass
@@ -392,7 +387,7 @@ def _red_list_in_subtree(org: Organization, *, many: bool) -> list[RedTask]:
 
 
 def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
-    covered = covers_subtree(user, org)
+    covered = access.covers(user, org)
     tasks = tasks_under(user, org)
     yesterday = (today - timedelta(days=1)).isoformat()
     since = today - timedelta(days=today.weekday()) - timedelta(weeks=TREND_WEEKS - 1)

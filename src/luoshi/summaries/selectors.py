@@ -94,3 +94,30 @@ def subtree_rows(path: str, *, today: date, since: date) -> SubtreeRows:
         overdue_children=overdue_children,
         weekly=weeks,
     )
+
+
+def task_count(
+    path: str,
+    *,
+    focus_area: int | None = None,
+    lights: list[str] | None = None,
+    statuses: list[str] | None = None,
+) -> int:
+    """How many tasks are led in the subtree at ``path``, optionally of one focus area and of some
+    lights and states: the tally's dimensions, so one index range read answers what counting the task
+    rows would."""
+    conditions = ["level = %s", "org_path = %s"]
+    params: list[Any] = [trees.depth_of(path), path]
+    if focus_area is not None:
+        conditions.append("focus_area = %s")
+        params.append(focus_area)
+    for column, values in (("light", lights), ("status", statuses)):
+        if values:
+            conditions.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
+            params.extend(values)
+    with connections[router.db_for_read(TaskTally)].cursor() as cursor:
+        cursor.execute(
+            f"SELECT COALESCE(SUM(n), 0) FROM {TaskTally._meta.db_table} WHERE {' AND '.join(conditions)}",
+            params,
+        )
+        return int(cursor.fetchone()[0])

@@ -92,6 +92,21 @@ class Tag(models.Model):
 
 
 class TaskQuerySet(models.QuerySet["Task"]):
+    # A count already known for exactly this query (``with_known_count``). Every clone (filter, order,
+    # slice) drops it, since Django copies only its own attributes: a narrowed query counts itself.
+    _known_count: int | None = None
+
+    def with_known_count(self, n: int) -> TaskQuerySet:
+        """This query, answering ``count()`` with ``n`` (from the summaries) instead of counting rows."""
+        clone = self.all()
+        clone._known_count = n
+        return clone
+
+    def count(self) -> int:
+        if self._known_count is not None and self._result_cache is None:
+            return self._known_count
+        return super().count()
+
     def led_under(self, org: Organization) -> TaskQuerySet:
         """Tasks whose lead unit is ``org`` or a unit below it: one range scan on ``lead_org_path``."""
         return self.filter(trees.subtree_q("lead_org_path", org.path))

@@ -20,6 +20,7 @@ from luoshi.audit import selectors as audit_selectors
 from luoshi.core import trees, workdays
 from luoshi.core.errors import NotFound, ValidationFailed
 from luoshi.organizations.models import Organization, Role
+from luoshi.summaries import selectors as summaries
 from luoshi.tasks import lights, rules, workflow
 from luoshi.tasks.models import (
     OPEN_STATUSES,
@@ -38,13 +39,12 @@ from luoshi.tasks.models import (
 )
 from luoshi.tasks.rules import ASSIGNER_ROLES, DECIDER_ROLES, LEAD_ROLES, Party
 
+LEDGER_RELATED = ("lead_org", "assigning_org", "handler")
+
 
 def visible_tasks(user: Any) -> TaskQuerySet:
     # The policy narrows a queryset without changing its class, so the task query methods remain.
-    return cast(
-        TaskQuerySet,
-        access.visible(user, Task.objects.select_related("lead_org", "assigning_org", "handler")),
-    )
+    return cast(TaskQuerySet, access.visible(user, Task.objects.select_related(*LEDGER_RELATED)))
 
 
 def get_task(*, user: Any, pk: int) -> Task:
@@ -214,7 +214,9 @@ def ledger(
     ``lead_org_path``); ``q`` to titles containing it. Rows carry ``has_subtasks`` (``with_overlays``)
     and their units and handler, so rendering a page asks nothing more per row.
     """
-    qs = visible_tasks(user)
+    # A user whose scope holds the unit's subtree sees every task led in it: no visibility filter.
+    covered = org is not None and access.covers(user, org)
+    qs = cast(TaskQuerySet, Task.objects.select_related(*LEDGER_RELATED)) if covered else visible_tasks(user)
     if org is not None:
         qs = qs.led_under(org)
     if focus_area_id is not None:
@@ -240,7 +242,12 @@ def ledger(
         order = ["light_rank", "due_on", "pk"]
     else:
         order = [LedgerSort(sort).value, "pk"]
-    return with_overlays(qs).order_by(*order)
+    ordered = with_overlays(qs).order_by(*order)
+    # Narrowed only by the tally's dimensions, the subtree's count is one read of the summaries.
+    if covered and org is not None and not any([due_from, due_to, q.strip(), directive_id, clause_id]):
+        known = summaries.task_count(org.path, focus_area=focus_area_id, lights=light_in, statuses=status_in)
+        return cast(TaskQuerySet, ordered).with_known_count(known)
+    return ordered
 
 
 # --- ledger pages: by number, or after a cursor ---------------------------------------------------
