@@ -1,4 +1,5 @@
-"""Helpers for API tests: clients that call as a persona, with a bearer token or a session."""
+"""Helpers for API tests: clients that call as a persona, with a bearer token or a session, and the
+clause the task tests assign from."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from django.test import Client
 
 from luoshi.api import services as tokens
+from luoshi.directives.models import Clause
 from luoshi.organizations.models import User
 
 
@@ -48,3 +50,17 @@ def api_as(db: None) -> Callable[[User], ApiClient]:
 @pytest.fixture
 def anonymous() -> ApiClient:
     return ApiClient()
+
+
+@pytest.fixture
+def as_(api_as: Callable[..., ApiClient]) -> Callable[[User], ApiClient]:
+    """``as_(city.wang)``: a bearer-token client of that persona that asks for English answers."""
+    return lambda user: api_as(user, HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
+def clause(city: Any) -> Clause:
+    # tasks_support imports this module for ApiClient: imported here, not at the top.
+    from tests.api.tasks_support import make_clause, make_directive
+
+    return make_clause(city, make_directive(city))

@@ -26,11 +26,6 @@ def _frozen_day(settings):
     settings.LUOSHI_TODAY = TODAY.isoformat()
 
 
-@pytest.fixture
-def as_(api_as):
-    return lambda user: api_as(user, HTTP_ACCEPT_LANGUAGE="en")
-
-
 def directive_url(directive: Directive, tail: str = "") -> str:
     return f"{DIRECTIVES}/{directive.pk}" + (f"/{tail}" if tail else "")
 

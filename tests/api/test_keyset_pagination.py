@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from luoshi.tasks import workflow
 from luoshi.tasks.models import Task
-from tests.api.tasks_support import TASKS, TODAY, city_task, make_clause, make_directive
+from tests.api.tasks_support import TASKS, TODAY, city_task
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -26,16 +26,6 @@ SORTS = ("due_on", "-due_on", "light", "progress", "-progress", "updated_at", "-
 @pytest.fixture(autouse=True)
 def _frozen_day(settings):
     settings.LUOSHI_TODAY = TODAY.isoformat()
-
-
-@pytest.fixture
-def as_(api_as):
-    return lambda user: api_as(user, HTTP_ACCEPT_LANGUAGE="en")
-
-
-@pytest.fixture
-def clause(city):
-    return make_clause(city, make_directive(city))
 
 
 def add_tasks(city, clause, count: int, *, start: int = 0) -> list[Task]:

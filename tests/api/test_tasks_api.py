@@ -45,17 +45,6 @@ def _frozen_day_and_file_store(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture
-def as_(api_as):
-    """``as_(city.wang)``: a bearer-token client of that persona that asks for English answers."""
-    return lambda user: api_as(user, HTTP_ACCEPT_LANGUAGE="en")
-
-
-@pytest.fixture
-def clause(city):
-    return make_clause(city, make_directive(city))
-
-
 def action_names(body) -> list[str]:
     return [a["action"] for a in body["allowed_actions"]]
 
