@@ -162,9 +162,7 @@ def test_the_red_list_is_the_same_by_either_access_path_and_for_a_partial_viewer
     tasks = cockpit.tasks_under(city.zhao, city.government)
     expected = [
         (t.pk, t.title, t.due_on, t.lead_org.display_name, str(t.handler or "") or None)
-        for t in cockpit._red_tasks(tasks, city.government, many=False)
-        .select_related("lead_org", "handler")
-        .order_by("due_on", "path")
+        for t in cockpit._red_tasks(tasks).select_related("lead_org", "handler").order_by("due_on", "path")
     ]
     assert [title for _pk, title, *_ in expected] == ["红灯一", "红灯二", "逾期任务"]
     assert expected[0][4] == str(city.wang)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from django.db import connections, models, router
+from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from luoshi.core import trees
+from luoshi.core import sql, trees
 from luoshi.core.errors import NotAllowed, NotFound
 from luoshi.duties.models import Duty, DutyGrant
 from luoshi.organizations.models import JURISDICTION_KINDS, Membership, Organization, Role, User
@@ -46,15 +46,14 @@ def _membership_rows(user_id: int) -> list[tuple[str, int, str, str, str | None]
     Every request asks this once, so the statement is written out rather than built by the ORM each
     time (building it cost three times running it)."""
     membership, unit, grant = Membership._meta.db_table, Organization._meta.db_table, DutyGrant._meta.db_table
-    with connections[router.db_for_read(Membership)].cursor() as cursor:
-        cursor.execute(
-            f"SELECT m.role, m.organization_id, o.path, o.kind, (SELECT g.duty FROM {grant} g"  # noqa: S608
-            " WHERE g.user_id = m.user_id AND g.revoked_at IS NULL LIMIT 1)"
-            f" FROM {membership} m JOIN {unit} o ON o.id = m.organization_id"
-            " WHERE m.user_id = %s AND o.is_active = %s ORDER BY o.path, m.role",
-            [user_id, True],
-        )
-        return list(cursor.fetchall())
+    return sql.read_rows(
+        Membership,
+        f"SELECT m.role, m.organization_id, o.path, o.kind, (SELECT g.duty FROM {grant} g"  # noqa: S608
+        " WHERE g.user_id = m.user_id AND g.revoked_at IS NULL LIMIT 1)"
+        f" FROM {membership} m JOIN {unit} o ON o.id = m.organization_id"
+        " WHERE m.user_id = %s AND o.is_active = %s ORDER BY o.path, m.role",
+        [user_id, True],
+    )
 
 
 def scopes_of(user: Any) -> list[Scope]:

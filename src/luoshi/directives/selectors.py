@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections, router
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from luoshi import access
-from luoshi.core import trees
+from luoshi.core import sql, trees
 from luoshi.core.errors import NotFound
 from luoshi.directives.models import Clause, Directive
 from luoshi.organizations.models import Organization
@@ -212,7 +211,7 @@ def clause_coverage(path: str) -> tuple[int, int]:
     clause, directive = Clause._meta.db_table, Directive._meta.db_table
     task, unit = Task._meta.db_table, Organization._meta.db_table
     low, high = path, trees.successor(path)
-    sql = (
+    statement = (
         f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM {task} t WHERE t.clause_id = c.id"  # noqa: S608
         f" AND t.status <> '{TaskStatus.CANCELLED}') THEN 1 ELSE 0 END), 0) FROM {clause} c"
         f" WHERE c.directive_id IN (SELECT d.id FROM {directive} d"
@@ -221,7 +220,5 @@ def clause_coverage(path: str) -> tuple[int, int]:
         f" OR EXISTS (SELECT 1 FROM {task} r WHERE r.directive_id = d.id"
         " AND r.lead_org_path >= %s AND r.lead_org_path < %s))"
     )
-    with connections[router.db_for_read(Clause)].cursor() as cursor:
-        cursor.execute(sql, [low, high, low, high])
-        total, covered = cursor.fetchone()
+    [(total, covered)] = sql.read_rows(Clause, statement, [low, high, low, high])
     return int(total), int(covered)

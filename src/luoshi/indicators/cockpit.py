@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
-from django.db import connections, router
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr, TruncWeek
 from django.utils.functional import Promise
@@ -22,7 +21,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from luoshi import access
-from luoshi.core import trees
+from luoshi.core import sql, trees
 from luoshi.core.errors import NotFound
 from luoshi.directives import selectors as directive_selectors
 from luoshi.directives.models import FocusArea
@@ -34,7 +33,7 @@ from luoshi.tasks.models import OPEN_STATUSES, Light, ProgressReport, Task, Task
 
 TREND_WEEKS = 12
 RED_LIST_LIMIT = 20
-# Above this many red tasks in a subtree, the red list walks the due-date index (see _red_tasks).
+# Above this many red tasks in a subtree, the red list walks the due-date index (_red_list_in_subtree).
 RED_SCAN_THRESHOLD = 2000
 # What the red list shows: a person's name, never their (encrypted) contact details, which would be
 # decrypted for every row if the whole person were loaded.
@@ -304,20 +303,10 @@ def summary_counts(org: Organization, today: date, since: date) -> Counts:
     )
 
 
-def _red_tasks(tasks: QuerySet[Task], org: Organization, *, many: bool) -> QuerySet[Task]:
-    """The open red tasks of the subtree, written for the faster of two access paths.
-
-    With few red tasks, the index on (light, lead unit path) finds them all and they are sorted. With
-    many (a city or province root), walking the index on (light, due date, path) in order and stopping at
-    the twentieth task of the subtree is faster; SQLite's planner cannot tell the two cases apart, so
-    the subtree test is written as an expression the path index cannot serve. The counts already known
-    from the summaries decide."""
-    red = Q(status__in=OPEN, light=Light.RED)
-    if not many:
-        return tasks.filter(red)
-    return Task.objects.annotate(branch=Substr("lead_org_path", 1, len(org.path))).filter(
-        red, branch=org.path
-    )
+def _red_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """The open red tasks among ``tasks`` (what a viewer of part of the subtree may see); the index on
+    (light, lead unit path) finds them."""
+    return tasks.filter(status__in=OPEN, light=Light.RED)
 
 
 class UnitName(NamedTuple):
@@ -344,9 +333,14 @@ class RedTask:
 
 
 def _red_list_in_subtree(org: Organization, *, many: bool) -> list[RedTask]:
-    """``_red_tasks`` for a user who sees the whole subtree, with the owners' names, in one statement
-    written out (the cockpit asks on every request; building it through the ORM cost more than running
-    it). The same two access paths, by the same test."""
+    """The first open red tasks of the subtree by due date, with the owners' names, for a viewer who
+    sees all of it: one statement written out (the cockpit asks on every request).
+
+    With few red tasks, the index on (light, lead unit path) finds them all and they are sorted. With
+    ``many`` (a city or province root), walking the index on (light, due date, path) in order and stopping
+    at the twentieth task of the subtree is faster; SQLite's planner cannot tell the two cases apart, so
+    the subtree test is then written as an expression the path index cannot serve. The counts already
+    known from the summaries decide."""
     task, unit, person = Task._meta.db_table, Organization._meta.db_table, User._meta.db_table
     params: list[Any]
     if many:
@@ -358,15 +352,13 @@ def _red_list_in_subtree(org: Organization, *, many: bool) -> list[RedTask]:
         )
     states = ", ".join(["%s"] * len(OPEN))
     names = "{0}.display_name, {0}.first_name, {0}.last_name, {0}.username"
-    sql = (
+    statement = (
         f"SELECT t.id, t.title, t.light, t.due_on, t.progress, o.name, o.short_name,"  # noqa: S608
         f" {names.format('h')}, {names.format('r')} FROM {task} t JOIN {unit} o ON o.id = t.lead_org_id"
         f" LEFT JOIN {person} h ON h.id = t.handler_id LEFT JOIN {person} r ON r.id = t.responsible_leader_id"
         f" WHERE t.light = %s AND t.status IN ({states}) AND {within} ORDER BY t.due_on, t.path LIMIT %s"
     )
-    with connections[router.db_for_read(Task)].cursor() as cursor:
-        cursor.execute(sql, [Light.RED, *sorted(OPEN), *params, RED_LIST_LIMIT])
-        rows = cursor.fetchall()
+    rows = sql.read_rows(Task, statement, [Light.RED, *sorted(OPEN), *params, RED_LIST_LIMIT])
 
     def person_name(columns: tuple[Any, ...]) -> str | None:
         return User.name_of(*columns) if columns[3] is not None else None
@@ -376,7 +368,7 @@ def _red_list_in_subtree(org: Organization, *, many: bool) -> list[RedTask]:
             pk=row[0],
             title=row[1],
             light=row[2],
-            due_on=date.fromisoformat(row[3]) if isinstance(row[3], str) else row[3],
+            due_on=sql.as_date(row[3]),
             progress=row[4],
             lead_org=UnitName(name=row[5], display_name=row[6] or row[5]),
             handler=person_name(row[7:11]),
@@ -462,7 +454,7 @@ def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
         red_list = _red_list_in_subtree(org, many=totals.red > RED_SCAN_THRESHOLD)
     else:
         red_list = list(
-            _red_tasks(tasks, org, many=False)
+            _red_tasks(tasks)
             .select_related("lead_org", "handler", "responsible_leader")
             .only(*RED_LIST_FIELDS)
             .order_by("due_on", "path")[:RED_LIST_LIMIT]

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import connections, router
-
-from luoshi.core import trees
+from luoshi.core import sql, trees
 from luoshi.summaries.models import OpenDueTally, TaskTally, WeeklyTally
 from luoshi.tasks.models import Light, TaskStatus
 
@@ -41,11 +39,6 @@ class SubtreeRows:
     weekly: list[tuple[str, date, int]]  # kind, week (its Monday), count
 
 
-def _date(value: Any) -> date:
-    # SQLite hands dates back as text through a plain cursor.
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
 def subtree_rows(path: str, *, today: date, since: date) -> SubtreeRows:
     """The summary rows of the unit at ``path`` and of its children: five index range reads."""
     level = trees.depth_of(path)
@@ -55,44 +48,40 @@ def subtree_rows(path: str, *, today: date, since: date) -> SubtreeRows:
         OpenDueTally._meta.db_table,
         WeeklyTally._meta.db_table,
     )
-    # The cockpit's reads may go to the read replica (``config.routers``); these follow the same rule.
-    with connections[router.db_for_read(TaskTally)].cursor() as cursor:
-        cursor.execute(
+    return SubtreeRows(
+        own=sql.read_rows(
+            TaskTally,
             f"SELECT focus_area, status, light, n FROM {tally} WHERE level = %s AND org_path = %s",
             [level, path],
-        )
-        own = cursor.fetchall()
-        cursor.execute(
+        ),
+        children=sql.read_rows(
+            TaskTally,
             f"SELECT org_path, {_CHILD_SUMS} FROM {tally}"
             " WHERE level = %s AND org_path >= %s AND org_path < %s GROUP BY org_path",
             [level + 1, low, high],
-        )
-        children = cursor.fetchall()
+        ),
         # Overdue in two statements: grouping the unit's rows by focus area and its children's by child
         # is half the work of one statement grouping both by (path, focus area).
-        cursor.execute(
+        overdue_own=sql.read_rows(
+            OpenDueTally,
             f"SELECT focus_area, SUM(n) FROM {open_due}"
             " WHERE level = %s AND org_path = %s AND due_on < %s GROUP BY focus_area",
             [level, path, today.isoformat()],
-        )
-        overdue_own = cursor.fetchall()
-        cursor.execute(
+        ),
+        overdue_children=sql.read_rows(
+            OpenDueTally,
             f"SELECT org_path, SUM(n) FROM {open_due}"
             " WHERE level = %s AND org_path >= %s AND org_path < %s AND due_on < %s GROUP BY org_path",
             [level + 1, low, high, today.isoformat()],
-        )
-        overdue_children = cursor.fetchall()
-        cursor.execute(
-            f"SELECT kind, week, n FROM {weekly} WHERE level = %s AND org_path = %s AND week >= %s",
-            [level, path, since.isoformat()],
-        )
-        weeks = [(kind, _date(week), n) for kind, week, n in cursor.fetchall()]
-    return SubtreeRows(
-        own=own,
-        children=children,
-        overdue_own=overdue_own,
-        overdue_children=overdue_children,
-        weekly=weeks,
+        ),
+        weekly=[
+            (kind, sql.as_date(week), n)
+            for kind, week, n in sql.read_rows(
+                WeeklyTally,
+                f"SELECT kind, week, n FROM {weekly} WHERE level = %s AND org_path = %s AND week >= %s",
+                [level, path, since.isoformat()],
+            )
+        ],
     )
 
 
@@ -115,9 +104,9 @@ def task_count(
         if values:
             conditions.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
             params.extend(values)
-    with connections[router.db_for_read(TaskTally)].cursor() as cursor:
-        cursor.execute(
-            f"SELECT COALESCE(SUM(n), 0) FROM {TaskTally._meta.db_table} WHERE {' AND '.join(conditions)}",
-            params,
-        )
-        return int(cursor.fetchone()[0])
+    [(count,)] = sql.read_rows(
+        TaskTally,
+        f"SELECT COALESCE(SUM(n), 0) FROM {TaskTally._meta.db_table} WHERE {' AND '.join(conditions)}",
+        params,
+    )
+    return int(count)
