@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from luoshi import access
 from luoshi.audit import services as audit
-from luoshi.core import trees, workdays
+from luoshi.core import bulk, trees, workdays
 from luoshi.core.errors import Conflict, LuoshiError, NotAllowed, ValidationFailed
 from luoshi.directives.models import Clause, Directive, DirectiveKind, FocusArea
 from luoshi.organizations.models import Membership, Organization, User
@@ -450,16 +450,13 @@ def task_create_many(
         for field, value in rollup.derive(task, lights.ChildTotals(), (), today).items():
             setattr(task, field, value)
         tasks.append(task)
-    Task.objects.bulk_create(tasks, batch_size=BULK_BATCH)
-    # Top-level paths are the ids themselves: one UPDATE per batch, not a CASE per row.
-    ids = [task.pk for task in tasks]
-    for start in range(0, len(ids), BULK_BATCH):
-        Task.objects.filter(pk__in=ids[start : start + BULK_BATCH]).update(
-            path=trees.path_expression("id"), depth=1
-        )
-    for task in tasks:
+
+    def top_level(task: Task) -> None:
+        # A top-level task's path is its own id, known once the key is taken.
         task.path = trees.child_path("", task.pk)
         task.depth = 1
+
+    bulk.insert_new(tasks, before_write=top_level)
     through = Task.cooperating_orgs.through
     through.objects.bulk_create(
         [

@@ -1,0 +1,141 @@
+"""Bulk inserts without the ORM's per-row statement building, for the writes of thousands of rows at once
+(an Excel import of a task list, the benchmark's load).
+
+``bulk_create`` compiles every value of every row through the field's whole preparation chain and, on
+PostgreSQL, sends each column as an array that psycopg quotes element by element in Python; for 10,000
+tasks that was most of an import. Here the rows go to the database as they are, by ``COPY`` on
+PostgreSQL and ``executemany`` on SQLite; only the fields whose values need converting (date-times,
+JSON, encrypted columns) go through the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+M = TypeVar("M", bound=models.Model)
+
+# Rows per ``executemany`` on SQLite.
+BATCH = 2000
+
+# Field classes whose Python values both databases take as they are (exact classes: a subclass, e.g. an
+# encrypted text field, may prepare its value).
+_AS_IS: tuple[type[models.Field[Any, Any]], ...] = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.SmallIntegerField,
+    models.BigIntegerField,
+    models.BooleanField,
+    models.DateField,
+)
+
+
+def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert ``rows`` (values in the order of the column names ``columns``, ready for the database)
+    into ``model``'s table. Returns how many rows were written."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+            return count
+        # Table and column names come from the models, quoted; values are bound parameters.
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+        batch: list[Sequence[Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
+
+
+def _preparer(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
+    if type(field) in _AS_IS:
+        return lambda value: value
+    if isinstance(field, models.ForeignKey) and type(field.target_field) in (
+        models.AutoField,
+        models.BigAutoField,
+    ):
+        return lambda value: value
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def insert_new(objs: Sequence[M], *, before_write: Callable[[M], None] | None = None) -> None:
+    """Insert new, unsaved instances of one model and set their primary keys, as ``bulk_create`` does.
+
+    The keys are taken before the write (from the table's sequence on PostgreSQL; on SQLite past the
+    largest ever handed out, under the write lock the transaction holds until it ends), so that values
+    derived from the key (a top-level task's path) are written with the row: ``before_write`` is called
+    on each instance once its key is set. ``auto_now`` and ``auto_now_add`` columns take the time of the
+    call, one instant for every row.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    columns = [meta.pk.column, *(f.column for f in fields)]
+    prepare = [_preparer(f) for f in fields]
+    auto = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+
+    # One instant for the whole call, so that rows written together say so.
+    now = timezone.now()
+    stamps = [
+        (f.attname, now if isinstance(f, models.DateTimeField) else timezone.localdate(now)) for f in auto
+    ]
+
+    def row(obj: M) -> tuple[Any, ...]:
+        if before_write is not None:
+            before_write(obj)
+        for attname, stamp in stamps:
+            setattr(obj, attname, stamp)
+        return (obj.pk, *(p(getattr(obj, f.attname)) for p, f in zip(prepare, fields, strict=True)))
+
+    with transaction.atomic():
+        for obj, key in zip(objs, _new_keys(model, len(objs)), strict=True):
+            obj.pk = key
+        copy_rows(model, columns, (row(obj) for obj in objs))
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def _new_keys(model: type[models.Model], count: int) -> list[int]:
+    """``count`` primary keys for new rows of ``model`` (inside the caller's transaction)."""
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [connection.ops.quote_name(table), column, count],
+            )
+            return [key for (key,) in cursor.fetchall()]
+        # SQLite has one writer at a time: once this transaction holds the write lock (taken by the first
+        # write, here a no-op update of the key counter), the keys after the largest ever handed out are
+        # ours until it ends. The counter covers deleted rows, whose keys are never reused.
+        quote = connection.ops.quote_name
+        cursor.execute("UPDATE sqlite_sequence SET seq = seq WHERE name = %s", [table])
+        cursor.execute(
+            f"SELECT MAX(top) FROM (SELECT seq AS top FROM sqlite_sequence WHERE name = %s"  # noqa: S608 -- names from the model
+            f" UNION ALL SELECT MAX({quote(column)}) FROM {quote(table)})",
+            [table],
+        )
+        top = cursor.fetchone()[0] or 0
+        return list(range(top + 1, top + 1 + count))
