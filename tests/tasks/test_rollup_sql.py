@@ -2,7 +2,8 @@
 
 ``rollup.repair(today=…)`` judges own lights and report due dates in SQL; ``rollup.check(today=…)``
 judges every row with ``lights.own_light`` in Python. On a tree whose rows take every combination of
-facts the rules read, the two must agree on any day.
+facts the rules read, the two must agree on any day. So must the sweep's ``rollup.advance(today=…)``,
+which rolls up only the chains of the rows the day changed.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ def scatter(tasks: list[Task], seed: int) -> None:
         ),
     ],
 )
-def test_the_sql_of_the_repair_agrees_with_the_rules_in_python(desk, settings, seed, config):
+@pytest.mark.parametrize("step", ["repair", "advance"])
+def test_the_sql_of_the_repair_agrees_with_the_rules_in_python(desk, settings, seed, config, step):
     for name, value in config.items():
         setattr(settings, name, value)
     root = desk.acknowledged_city_task()
@@ -102,11 +104,18 @@ def test_the_sql_of_the_repair_agrees_with_the_rules_in_python(desk, settings, s
         if day is not None
     }
     rng = random.Random(seed)
+    moved = 0
     for day in [*DAYS, *rng.sample(sorted(own_days), min(24, len(own_days)))]:
-        rollup.repair(today=day)
+        if step == "advance":
+            moved += rollup.advance(today=day)
+            # A second run on the same day finds nothing left to change.
+            assert rollup.advance(today=day) == 0
+        else:
+            rollup.repair(today=day)
         assert list(rollup.check(today=day)) == [], day
         # The quick check of the stored roll-up agrees with the walk.
         assert rollup._consistent()
+    assert step == "repair" or moved > 0
 
 
 def test_the_quick_check_finds_a_wrong_row_anywhere(desk):
@@ -127,3 +136,38 @@ def test_the_quick_check_finds_a_wrong_row_anywhere(desk):
         rollup.repair()
         assert rollup._consistent()
         assert list(rollup.check()) == []
+
+
+def test_advance_carries_a_leafs_new_light_up_its_whole_chain(desk):
+    root = desk.acknowledged_city_task()
+    street = desk.street_task(root)
+    middle = kept_subtask(desk, street, title="M")
+    leaf = kept_subtask(desk, middle, title="L")
+    sibling = kept_subtask(desk, middle, title="S")
+    day = date(2024, 6, 3)
+    chain = [root, street, middle, leaf, sibling]
+    # Everything on time and far from its deadline on ``day``; only the leaf falls due three weeks later.
+    Task.objects.filter(pk__in=[t.pk for t in chain]).update(
+        status=TaskStatus.IN_PROGRESS,
+        start_on=day - timedelta(days=10),
+        due_on=day + timedelta(days=300),
+        reported_progress=100,
+        last_reported_on=day,
+        report_cadence=ReportCadence.MONTHLY,
+        rejection_count=0,
+        open_overdue_urgings=0,
+        override_light="",
+    )
+    Task.objects.filter(pk=leaf.pk).update(due_on=day + timedelta(days=21))
+    rollup.repair(today=day)
+    assert set(Task.objects.filter(pk__in=[t.pk for t in chain]).values_list("light", flat=True)) == {
+        Light.GREEN
+    }
+
+    later = day + timedelta(days=24)
+    assert rollup.advance(today=later) >= 1
+
+    lights = dict(Task.objects.filter(pk__in=[t.pk for t in chain]).values_list("pk", "light"))
+    assert [lights[t.pk] for t in (leaf, middle, street, root)] == [Light.RED] * 4
+    assert lights[sibling.pk] == Light.GREEN
+    assert list(rollup.check(today=later)) == []

@@ -15,8 +15,12 @@ children's lights. Three ways keep them right:
   it runs the same on SQLite (3.33 or later) and PostgreSQL.
 
 With ``today``, ``check`` and ``repair`` also recompute the time-dependent own lights (and report due
-dates) as of that date first: that is the daily sweep. The repair does it in SQL too (one UPDATE for the
-report due dates, one for the own lights), in Python only for the few tasks with milestones.
+dates) as of that date first. The repair does it in SQL too (one UPDATE for the report due dates, one
+for the own lights), in Python only for the few tasks with milestones.
+
+- ``advance(today=)`` is the daily sweep's step: the same own values as of ``today``, then the roll-up
+  of only the chains of the rows they changed. On a sound tree (``refresh`` keeps it so) nothing else
+  can differ overnight, and a province's day changes tens of thousands of rows, not a million.
 """
 
 # The repair is SQL built from the model's table names, enum constants and configured integers; every
@@ -37,7 +41,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef
 
-from luoshi.core import trees, workdays
+from luoshi.core import sql, trees, workdays
 from luoshi.tasks import lights
 from luoshi.tasks.models import (
     OPEN_STATUSES,
@@ -279,11 +283,11 @@ def repair(*, today: date | None = None) -> None:
     """Recompute every stored roll-up with set-based SQL (and, with ``today``, the own values first).
 
     Every step is one statement over the whole table, or one per depth for the roll-up, and writes only
-    the rows whose values change: on a sound tree (the daily sweep) it reads much and writes little.
+    the rows whose values change: on a sound tree it reads much and writes little.
     """
     _require_update_from()
     table = Task._meta.db_table
-    with connection.cursor() as cursor:
+    with transaction.atomic(), sql.without_jit(), connection.cursor() as cursor:
         if today is not None:
             _store_own_values(cursor, today)
         # Rows without counted children hold their own values: nothing below them matters. With
@@ -306,6 +310,51 @@ def repair(*, today: date | None = None) -> None:
                 f" AND ({table}.progress <> {progress} OR {table}.light <> {light})",
                 [depth],
             )
+
+
+def advance(*, today: date) -> int:
+    """Bring every task's own values to ``today`` and roll up only the chains of the rows that changed.
+
+    For a tree kept sound by ``refresh`` (every service calls it): the date is then the only thing that
+    moved, so the rows it changed and their ancestors are all that can differ from a full ``repair``.
+    Returns how many tasks' own values changed.
+    """
+    _require_update_from()
+    with transaction.atomic(), sql.without_jit(), connection.cursor() as cursor:
+        changed = _store_own_values(cursor, today)
+        if changed:
+            _roll_up_chains(cursor, changed)
+    return len(changed)
+
+
+def _roll_up_chains(cursor: Any, changed: Sequence[tuple[int, str]]) -> None:
+    """Recompute the roll-up of the rows ``(id, path)`` and their ancestors, deepest parents first."""
+    table = Task._meta.db_table
+    depth_of: dict[int, int] = {}
+    for _pk, path in changed:
+        for depth, pk in enumerate(trees.ids_in_path(path), start=1):
+            depth_of[pk] = depth
+    # The chains in a scratch table the statements join (created in the transaction, gone with it on
+    # PostgreSQL; IF NOT EXISTS and emptied for a later call on the same connection).
+    cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS rollup_chain (id BIGINT PRIMARY KEY, depth INTEGER)")
+    cursor.execute("DELETE FROM rollup_chain")
+    cursor.executemany("INSERT INTO rollup_chain (id, depth) VALUES (%s, %s)", list(depth_of.items()))
+    # Rows of the chains without counted children hold their own values (those without milestones were
+    # written with their own values already).
+    cursor.execute(
+        f"UPDATE {table} SET progress = {_own_progress(table)}, light = own_light"
+        f" WHERE id IN (SELECT id FROM rollup_chain) AND NOT {_has_children(table)}"
+        f" AND (progress <> {_own_progress(table)} OR light <> own_light)"
+    )
+    progress, light = _rolled_progress(table, "agg"), _rolled_light(table, "agg")
+    totals = _children_totals(table, parents="SELECT id FROM rollup_chain WHERE depth = %s")
+    for depth in range(max(depth_of.values()), 0, -1):
+        cursor.execute(
+            f"UPDATE {table} SET progress = {progress}, light = {light} FROM ({totals}) AS agg"
+            f" WHERE {table}.id = agg.parent_id"
+            f" AND ({table}.progress <> {progress} OR {table}.light <> {light})",
+            [depth],
+        )
 
 
 def _require_update_from() -> None:
@@ -339,10 +388,11 @@ def _has_children(table: str) -> str:
     )
 
 
-def _children_totals(table: str, *, depth: bool) -> str:
+def _children_totals(table: str, *, depth: bool = False, parents: str = "") -> str:
     """Per parent, the weighted mean progress (rounded half up, as ``lights.weighted_mean``) and the worst
-    light's rank of its counted children (with ``depth``, only the children at the depth given)."""
-    level = "AND depth = %s" if depth else ""
+    light's rank of its counted children (with ``depth``, only the children at the depth given; with
+    ``parents``, a query of ids, only the children of those parents)."""
+    level = "AND depth = %s" if depth else f"AND parent_id IN ({parents})" if parents else ""
     return (
         "SELECT parent_id, (2 * SUM(weight * progress) + SUM(weight)) / (2 * SUM(weight)) AS mean,"
         f" MIN({_rank_sql('light')}) AS worst FROM {table}"
@@ -396,8 +446,9 @@ def _consistent() -> bool:
 # --- own values as of a date (the daily sweep) ------------------------------------------------------
 
 
-def _store_own_values(cursor: Any, today: date) -> None:
-    """Write the report due dates, own lights and override flags as of ``today`` where they changed.
+def _store_own_values(cursor: Any, today: date) -> list[tuple[int, str]]:
+    """Write the report due dates, own lights and override flags as of ``today`` where they changed;
+    returns the ``(id, path)`` of the rows written.
 
     Set-based: one UPDATE for every task without milestones, the rules of ``lights.next_report_due`` and
     ``lights.own_light`` written in SQL (dates are compared with constants computed here, once). A row
@@ -422,13 +473,17 @@ def _store_own_values(cursor: Any, today: date) -> None:
         f" WHERE {table}.id = judged.id"
         f" AND ({_differs(f'{table}.next_report_due', 'judged.due')} OR {table}.own_light <> judged.own"
         f" OR {table}.light_overridden <> judged.overridden"
-        f" OR (judged.leaf AND ({table}.light <> judged.own OR {table}.progress <> judged.progress)))",
+        f" OR (judged.leaf AND ({table}.light <> judged.own OR {table}.progress <> judged.progress)))"
+        f" RETURNING {table}.id, {table}.path",
         params,
     )
-    _store_planned_own_values(today)
+    changed = [(pk, path) for pk, path in cursor.fetchall()]
+    planned = _store_planned_own_values(today)
+    changed += Task.objects.filter(pk__in=planned).values_list("pk", "path")
+    return changed
 
 
-def _store_planned_own_values(today: date) -> None:
+def _store_planned_own_values(today: date) -> list[int]:
     fields = ("next_report_due", "own_light", "light_overridden")
     planned = Milestone.objects.filter(task_id=OuterRef("pk"))
     counted = Task.objects.filter(parent_id=OuterRef("pk")).exclude(status=TaskStatus.CANCELLED)
@@ -439,7 +494,7 @@ def _store_planned_own_values(today: date) -> None:
         .values_list(*_Row._fields, "has_children")
     )
     if not rows:
-        return
+        return []
     milestones: dict[int, list[tuple[date, int]]] = {}
     for task_id, due_on, planned_progress in Milestone.objects.filter(
         task_id__in=[r[0] for r in rows]
@@ -461,6 +516,7 @@ def _store_planned_own_values(today: date) -> None:
             Task.objects.filter(pk__in=ids[start : start + ID_BATCH]).update(
                 **dict(zip(fields, values, strict=True))
             )
+    return [pk for ids in groups.values() for pk in ids]
 
 
 def _differs(a: str, b: str) -> str:
