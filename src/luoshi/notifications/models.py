@@ -30,6 +30,8 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
         verbose_name=_("recipient"),
+        # The inbox index starts with the recipient and serves every lookup by recipient.
+        db_index=False,
     )
     # Dotted event name, e.g. "task.assign"; channels choose the wording and template by it.
     kind = models.CharField(_("kind"), max_length=64)
@@ -42,7 +44,9 @@ class Notification(models.Model):
         verbose_name=_("task"),
     )
     payload = models.JSONField(_("payload"), default=dict)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    # Unique by a constraint rather than ``unique=True``: on PostgreSQL the latter adds a second index
+    # for LIKE lookups that nothing makes, and a first sweep writes millions of keys.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200)
     status = models.CharField(
         _("status"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )
@@ -58,9 +62,12 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="notification_idempotency_key_uniq"),
+        ]
+        # Every index is written on every notification, and a first sweep writes millions: only those a
+        # query uses. Inboxes list a person's newest first; workers plan the unplanned oldest first.
         indexes = [
-            # Workers poll the pending rows oldest first; inboxes list a person's newest first.
-            models.Index(fields=["status", "created_at"], name="notification_queue_idx"),
             models.Index(fields=["recipient", "-created_at"], name="notification_inbox_idx"),
             models.Index(
                 fields=["recipient"], condition=models.Q(read_at__isnull=True), name="notification_unread_idx"
