@@ -7,7 +7,7 @@ same transaction (``Urging.sweep_key``, ``SweepMark``, ``AnnouncedLight``), so r
 one day does nothing new, and a sweep that dies half way is simply run again.
 
 A first sweep over a province meets millions of facts at once, so the acts are written set-based too,
-with no Python per act: lights by ``rollup.repair``; announcements, report notices and late
+with no Python per act: lights by ``rollup.advance``; announcements, report notices and late
 acknowledgements as one ``INSERT … SELECT`` each from the tasks joined to the memberships
 (``notifications.services.queue_for_rows``), keys computed by the database; the ladder's urgings as one
 ``INSERT … SELECT`` per rule, their notifications likewise, and their audit events (one per urging, the
@@ -21,7 +21,7 @@ The steps, in order:
 2. urgings unanswered past their respond-by date are counted on their tasks (``open_overdue_urgings``,
    which turns the light red) and their issuers told;
 3. rectifications whose public notice ended without objection are closed (as the system account);
-4. every light is recomputed as of today (``rollup.repair``, set-based), as the overnight job always did;
+4. every light is brought to today (``rollup.advance``: own values set-based, then the chains they changed);
 5. tasks whose own light entered blue, yellow or red are announced to their lead unit;
 6. the escalation ladder: each task gets the highest level its lateness reaches, once per due date;
 7. reports coming due and reports missing, acknowledgements not given in time, reviews waiting too long;
@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
@@ -40,7 +42,7 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, Expression, F, Func, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Exists, Expression, F, Func, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Concat, JSONObject
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -49,6 +51,7 @@ from django.utils.translation import ngettext
 from luoshi.audit import services as audit
 from luoshi.core import workdays
 from luoshi.core.errors import LuoshiError
+from luoshi.core.sql import as_date
 from luoshi.notifications import services as notifications
 from luoshi.notifications.models import Notification, NotificationStatus
 from luoshi.organizations.models import Membership
@@ -74,6 +77,8 @@ from luoshi.tasks.models import (
     Task,
     TaskStatus,
 )
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SUPERVISION: dict[str, int] = {
     # A report is announced this many working days before it falls due.
@@ -108,6 +113,8 @@ class SweepResult:
     reviews_waiting: int = 0
     # None when the look-back app is not installed.
     lookbacks_due: int | None = None
+    # Wall-clock seconds per step, for the log and the benchmark (not a count: not in ``counts()``).
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -156,8 +163,10 @@ def run(*, today: date) -> SweepResult:
             _late_acknowledgements,
             _waiting_reviews,
         ):
+            started = time.perf_counter()
             with transaction.atomic():
                 step(today, result)
+            result.seconds[step.__name__.lstrip("_")] = round(time.perf_counter() - started, 3)
         result.lookbacks_due = _lookbacks(today)
         if result.total:
             with transaction.atomic():
@@ -169,6 +178,7 @@ def run(*, today: date) -> SweepResult:
                     object_repr=today.isoformat(),
                     changes=result.counts(),
                 )
+    log.info("sweep of %s: %s in %s", today, result.counts(), result.seconds)
     return result
 
 
@@ -204,10 +214,21 @@ def _unmarked(rows: QuerySet[Any], key: Concat) -> QuerySet[Any]:
     return rows.annotate(mark_key=key).filter(~Exists(SweepMark.objects.filter(key=OuterRef("mark_key"))))
 
 
-def _mark(rows: QuerySet[Any], *, task: str, kind: str, today: date) -> int:
-    """Mark the rows of ``_unmarked(…)`` under their key (``task`` names the column of their task).
-    Returns how many were marked."""
-    sql, params = rows.order_by().values(mark_task=F(task), mark=F("mark_key")).query.sql_with_params()
+def _mark(rows: QuerySet[Any], key: Concat, *, task: str, kind: str, today: date) -> int:
+    """Mark ``rows`` under their ``key`` (``task`` names the column of their task); returns how many were
+    not marked before.
+
+    ``rows`` are the ones given to ``_unmarked``, not its answer: the marks already made are skipped by
+    their unique key, not by an anti-join. An anti-join on the table being written is planned, when that
+    table is empty (a first sweep), as a scan of the whole table per row, and the rows the statement writes
+    make that scan longer at every row: hours over a province.
+    """
+    sql, params = (
+        rows.order_by()
+        .annotate(mark_key=key)
+        .values(mark_task=F(task), mark=F("mark_key"))
+        .query.sql_with_params()
+    )
     table = connection.ops.quote_name(SweepMark._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -271,7 +292,7 @@ def _notify_once(
     the notifications and one for the marks, whatever the number of tasks. Returns how many."""
     fresh = _unmarked(tasks, key)
     _queue(fresh, task="pk", key=F("mark_key"), kind=kind, payload=_about_task(**payload), audience=audience)
-    return _mark(fresh, task="pk", kind=kind, today=today)
+    return _mark(tasks, key, task="pk", kind=kind, today=today)
 
 
 class _Outbox:
@@ -410,7 +431,8 @@ def _count_unanswered_urgings(today: date, result: SweepResult) -> None:
     candidates = Task.objects.filter(Q(open_overdue_urgings__gt=0) | Q(pk__in=past.values("task_id")))
     changed = services.sync_overdue_urgings(candidates.values_list("pk", flat=True), today=today)
     result.tasks_with_unanswered_urgings = len(changed)
-    fresh = _unmarked(past, _key("urging:", F("pk"), ":unanswered"))
+    key = _key("urging:", F("pk"), ":unanswered")
+    fresh = _unmarked(past, key)
     # Their issuers and the supervisors over the assigning unit (``services.overseers``), the latter
     # asked once per unit.
     supervisors: dict[int, set[int]] = {}
@@ -435,7 +457,7 @@ def _count_unanswered_urgings(today: date, result: SweepResult) -> None:
             },
         )
     outbox.flush()
-    result.urgings_unanswered = _mark(fresh, task="task_id", kind="urging.unanswered", today=today)
+    result.urgings_unanswered = _mark(past, key, task="task_id", kind="urging.unanswered", today=today)
 
 
 # --- 3. and 4.: notices and lights ----------------------------------------------------------------
@@ -460,29 +482,27 @@ def _conclude_notices(today: date, result: SweepResult) -> None:
 
 
 def _recompute_lights(today: date, result: SweepResult) -> None:
-    rollup.repair(today=today)
+    rollup.advance(today=today)
 
 
 def _announce_lights(today: date, result: SweepResult) -> None:
     # A task that left the light it was announced in may announce it again when it comes back.
-    current = Task.objects.filter(pk=OuterRef("task_id")).values("own_light")[:1]
-    stale = AnnouncedLight.objects.annotate(current=Subquery(current)).exclude(current=F("light"))
+    stale = AnnouncedLight.objects.exclude(light=F("task__own_light"))
     AnnouncedLight.objects.filter(task_id__in=stale.values("task_id")).delete()
-    entering = (
-        Task.objects.filter(status__in=OPEN_STATUSES, own_light__in=ANNOUNCED_LIGHTS)
-        .exclude(status=TaskStatus.DRAFT)
-        .filter(~Exists(AnnouncedLight.objects.filter(task_id=OuterRef("pk"))))
+    lit = Task.objects.filter(status__in=OPEN_STATUSES, own_light__in=ANNOUNCED_LIGHTS).exclude(
+        status=TaskStatus.DRAFT
     )
     _queue(
-        entering,
+        lit.filter(~Exists(AnnouncedLight.objects.filter(task_id=OuterRef("pk")))),
         task="pk",
         key=_key("light:", F("pk"), ":", F("own_light"), f":{today.isoformat()}"),
         kind=_key("task.light.", F("own_light")),
         payload=_about_task(light=F("own_light")),
         audience=_lead_unit(),
     )
+    # The lights announced before are skipped by their key, not by an anti-join (see ``_mark``).
     sql, params = (
-        entering.order_by().values(announced=F("pk"), announced_light=F("own_light")).query.sql_with_params()
+        lit.order_by().values(announced=F("pk"), announced_light=F("own_light")).query.sql_with_params()
     )
     table = connection.ops.quote_name(AnnouncedLight._meta.db_table)
     with connection.cursor() as cursor:
@@ -574,33 +594,50 @@ def _issue_urgings(rule: EscalationRule, tasks: QuerySet[Task], today: date, res
     audit event), in bulk: one ``INSERT … SELECT`` of the urgings, one of their notifications, and their
     audit events appended in one batch. Returns how many urgings were issued.
 
+    The tasks are first copied into a scratch table: their selection reads the urgings (no urging of this
+    level or higher yet), and a statement that reads the table it writes is planned, when that table is
+    empty (a first sweep), as a scan of the table per row, which its own rows make longer at every row.
     A reason depends only on the task's due date (and the rule and today), so the reasons are written
     once per due date, into a scratch table the insert joins.
     """
-    tasks = tasks.order_by()
-    reasons = {due: _reason(rule, due, today) for due in tasks.values_list("due_on", flat=True).distinct()}
-    if not reasons:
-        return 0
     ops = connection.ops
     person = (
         Coalesce(F("responsible_leader_id"), F("handler_id"))
         if rule.recipients == Recipients.LEADER
         else F("handler_id")
     )
-    sql, params = tasks.values(
-        urged=F("pk"),
-        urged_due=F("due_on"),
-        urged_org=F("lead_org_id"),
-        urged_person=person,
-        urged_key=_key("sweep:", F("pk"), f":{rule.level}:", _IsoDate("due_on")),
-    ).query.sql_with_params()
+    sql, params = (
+        tasks.order_by()
+        .values(
+            urged=F("pk"),
+            urged_due=F("due_on"),
+            urged_org=F("lead_org_id"),
+            urged_person=person,
+            urged_key=_key("sweep:", F("pk"), f":{rule.level}:", _IsoDate("due_on")),
+        )
+        .query.sql_with_params()
+    )
     table = ops.quote_name(Urging._meta.db_table)
     with connection.cursor() as cursor:
         # Created in the transaction; IF NOT EXISTS for a later rule, or a later sweep on the connection.
         cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS sweep_urged (task_id BIGINT PRIMARY KEY, due_on DATE,"
+            " org_id BIGINT, person_id BIGINT, sweep_key TEXT)"
+        )
+        cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS sweep_reason (due_on DATE PRIMARY KEY, reason TEXT)"
         )
+        cursor.execute("DELETE FROM sweep_urged")
         cursor.execute("DELETE FROM sweep_reason")
+        cursor.execute(
+            "INSERT INTO sweep_urged (task_id, due_on, org_id, person_id, sweep_key)"  # noqa: S608 -- a compiled query, values bound
+            f" SELECT t.urged, t.urged_due, t.urged_org, t.urged_person, t.urged_key FROM ({sql}) t",
+            params,
+        )
+        cursor.execute("SELECT DISTINCT due_on FROM sweep_urged")
+        reasons = {due: _reason(rule, due, today) for due in (as_date(d) for (d,) in cursor.fetchall())}
+        if not reasons:
+            return 0
         cursor.executemany(
             "INSERT INTO sweep_reason (due_on, reason) VALUES (%s, %s)",
             [(ops.adapt_datefield_value(due), reason) for due, reason in reasons.items()],
@@ -610,9 +647,9 @@ def _issue_urgings(rule: EscalationRule, tasks: QuerySet[Task], today: date, res
         cursor.execute(
             f"INSERT INTO {table} (task_id, level, reason, rule_id, issued_on, task_due_on, to_org_id,"  # noqa: S608 -- names from the model, values bound
             " to_person_id, respond_by, response, status, close_note, sweep_key, version, created_at)"
-            " SELECT t.urged, %s, r.reason, %s, %s, t.urged_due, t.urged_org, t.urged_person, %s, '', %s, '',"
-            f" t.urged_key, 1, %s FROM ({sql}) t JOIN sweep_reason r ON r.due_on = t.urged_due"
-            " ORDER BY t.urged",
+            " SELECT t.task_id, %s, r.reason, %s, %s, t.due_on, t.org_id, t.person_id, %s, '', %s, '',"
+            " t.sweep_key, 1, %s FROM sweep_urged t JOIN sweep_reason r ON r.due_on = t.due_on"
+            " ORDER BY t.task_id",
             [
                 rule.level,
                 rule.pk,
@@ -620,7 +657,6 @@ def _issue_urgings(rule: EscalationRule, tasks: QuerySet[Task], today: date, res
                 ops.adapt_datefield_value(respond_by),
                 UrgingStatus.OPEN,
                 ops.adapt_datetimefield_value(timezone.now()),
-                *params,
             ],
         )
     # The urgings just written: rows of this rule and day with ids past the last one before (a hand
@@ -715,12 +751,11 @@ def _waiting_reviews(today: date, result: SweepResult) -> None:
     days = supervision_settings()["review_working_days"]
     since = workdays.add_working_days(today, -days)
     cutoff = timezone.make_aware(datetime.combine(since + timedelta(days=1), clock.min))
-    waiting = _unmarked(
-        CompletionRequest.objects.filter(
-            status=RequestStatus.PENDING, task__status=TaskStatus.UNDER_REVIEW, created_at__lt=cutoff
-        ),
-        _key("review_waiting:", F("pk")),
+    pending = CompletionRequest.objects.filter(
+        status=RequestStatus.PENDING, task__status=TaskStatus.UNDER_REVIEW, created_at__lt=cutoff
     )
+    key = _key("review_waiting:", F("pk"))
+    waiting = _unmarked(pending, key)
     # The deciders include the supervisors over the assigning unit, which only Python finds; reviews
     # waiting are few.
     outbox = _Outbox()
@@ -736,7 +771,7 @@ def _waiting_reviews(today: date, result: SweepResult) -> None:
             },
         )
     outbox.flush()
-    result.reviews_waiting = _mark(waiting, task="task_id", kind="review.waiting", today=today)
+    result.reviews_waiting = _mark(pending, key, task="task_id", kind="review.waiting", today=today)
 
 
 # --- 8.: look-backs -------------------------------------------------------------------------------
