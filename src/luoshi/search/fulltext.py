@@ -6,7 +6,10 @@ digits), so one lookup asks for both: "all the query's terms, and one of the sea
 
 PostgreSQL: both columns are ``tsvector`` with one GIN index over the two; a lookup is
 ``tokens @@ 'a' & 'b' AND audience @@ '§1' | '§7'`` (``tsquery`` literals: no parser or dictionary
-touches the terms, whatever the database's locale).
+touches the terms, whatever the database's locale). The GIN index finds every match before the first
+row comes out, so a query found in a good share of millions of entries is answered otherwise: by reading
+the newest entries when they hold it, else by reading a sample of the table's pages (``plan``,
+``sampled``); the GIN index answers whenever a sample holds too few hits.
 
 SQLite: the FTS5 table ``search_fts`` indexes both columns of the entry table (external content, rowid =
 entry id); triggers keep it in step with every insert, update and delete of entries. A lookup joins the
@@ -19,8 +22,11 @@ where a later table rebuild lost them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, QuerySet
@@ -96,24 +102,91 @@ PROBE_ENTRIES = 2000
 COMMON_SHARE = 0.02
 
 
-def is_common(needle: str) -> bool:
-    """PostgreSQL: whether ``needle`` occurs in at least ``COMMON_SHARE`` of the newest entries.
+# PostgreSQL: a query common in the table but not among its newest entries is answered from a sample of
+# the table's pages rather than the GIN index (``plan``).
+# Pages the probe reads to estimate how common a query is, and the tables too small to bother.
+PROBE_PAGES = 300
+SAMPLE_MIN_ENTRIES = 200_000
+# Reading one sampled entry costs about as much as this many matches of a GIN lookup (whole searches
+# timed at province scale, 5.7 million entries: a query in 2.5 % of them took half as long sampled).
+SCAN_COST = 1.5
+# The sample is drawn to hold about this many times the hits wanted, so that it rarely holds fewer.
+SAMPLE_MARGIN = 2.0
+# Always the same pages for the same share of the table, so that paging through hits is stable.
+SAMPLE_SEED = 8
 
-    A common query is best answered by reading entries until enough contain it, a rare one through the
-    GIN index; the planner cannot tell them apart, since it takes the query's overlapping pairs (or
-    triples) to occur independently, which makes every phrase look rare. This asks the data instead:
-    one statement over the newest few thousand entries, which are the ones most likely in memory.
+
+@dataclass(frozen=True)
+class Lookup:
+    """How to find the candidates of a query: ``common``, by reading entries in turn without the text
+    terms; else from ``sample`` percent of the table's pages first, if set; else through the index."""
+
+    common: bool = False
+    sample: float | None = None
+
+
+def plan(needle: str, audience: Sequence[str] | None, *, wanted: int) -> Lookup:
+    """PostgreSQL: how to look ``needle`` up for ``wanted`` hits (on SQLite, always the index).
+
+    A GIN lookup builds the set of every entry holding the query's terms before the first row comes
+    out, so its cost grows with the number of matches, which the planner cannot foresee (it takes a
+    phrase's overlapping pairs to occur independently, which makes every phrase look rare); reading
+    entries until enough contain the query costs ``wanted / share`` rows. So the data is asked:
+
+    - ``is common``: at least ``COMMON_SHARE`` of the newest ``PROBE_ENTRIES`` entries (the ones most
+      likely in memory) contain it, so reading entries finds enough soon;
+    - else, on a large table, a probe of ``PROBE_PAGES`` pages sampled across the whole table estimates
+      the share of entries that contain it (and name one of the searcher's units): entries are stored
+      in the order they were made, and a phrase found everywhere overall can be absent from a long run
+      of them (one district's reports). If reading a sample is cheaper than the GIN lookup, the sample
+      is drawn to hold about ``SAMPLE_MARGIN`` times the hits wanted.
     """
     if connection.vendor != "postgresql":
-        return False
+        return Lookup()
+    table = SearchEntry._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM (SELECT text FROM search_searchentry ORDER BY id DESC LIMIT %s) AS newest"
-            " WHERE strpos(text, %s) > 0",
-            [PROBE_ENTRIES, needle],
+            f"SELECT (SELECT count(*) FROM (SELECT text FROM {table} ORDER BY id DESC LIMIT %s) AS newest"  # noqa: S608 -- the model's table
+            " WHERE strpos(text, %s) > 0), relpages, reltuples FROM pg_class WHERE oid = %s::regclass",
+            [PROBE_ENTRIES, needle, table],
         )
-        (count,) = cursor.fetchone()
-    return count >= PROBE_ENTRIES * COMMON_SHARE
+        newest, pages, entries = cursor.fetchone()
+        if newest >= PROBE_ENTRIES * COMMON_SHARE:
+            return Lookup(common=True)
+        if entries < SAMPLE_MIN_ENTRIES or pages < 1:
+            return Lookup()
+        condition = "strpos(text, %s) > 0"
+        params: list[str] = [needle]
+        if audience is not None:
+            condition += " AND audience @@ CAST(%s AS tsquery)"
+            params.append(any_of(audience))
+        probe = min(100.0, 100.0 * PROBE_PAGES / pages)
+        cursor.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {condition}) FROM {table}"  # noqa: S608 -- constants
+            f" TABLESAMPLE SYSTEM ({probe:.6f}) REPEATABLE ({SAMPLE_SEED})",
+            params,
+        )
+        read, hits = cursor.fetchone()
+    if not read or not hits:
+        return Lookup()
+    share = hits / read
+    if share * share * entries < SCAN_COST * wanted:
+        return Lookup()
+    percent = 100.0 * SAMPLE_MARGIN * wanted / share / entries
+    # A power of two: the same share (so the same pages) for queries about as common.
+    return Lookup(sample=min(100.0, 2.0 ** math.ceil(math.log2(percent))))
+
+
+def sampled(qs: QuerySet[Any], percent: float) -> list[tuple[Any, ...]]:
+    """The rows of ``qs`` (over the entry table) read from ``percent`` % of its pages, in page order."""
+    sql, params = qs.query.get_compiler(connection=connection).as_sql()
+    table = f'FROM "{SearchEntry._meta.db_table}"'
+    if sql.count(table) != 1:
+        raise ValueError("the statement must read the entry table once")
+    sample = f"{table} TABLESAMPLE SYSTEM ({percent:.6f}) REPEATABLE ({SAMPLE_SEED})"
+    with connection.cursor() as cursor:
+        cursor.execute(sql.replace(table, sample), params)
+        return list(cursor.fetchall())
 
 
 def matching(
@@ -122,10 +195,11 @@ def matching(
     """``qs`` narrowed to the entries holding every term (and, unless ``audience`` is None, one of the
     audience terms). SQLite yields them newest first; PostgreSQL in the order it finds them.
 
-    ``common`` (PostgreSQL, from ``is_common``) leaves the text terms out: reading entries in turn finds
-    enough hits of a common query sooner than the GIN index can intersect the long lists of its terms,
-    and the substring test decides either way. The audience still narrows through the index, which
-    pays when the person's units hold a small share of the entries, however common the query.
+    ``common`` (PostgreSQL, from ``plan``, or for a statement run by ``sampled``) leaves the text
+    terms out: reading entries in turn (or a sample of pages) finds enough hits of a common query sooner
+    than the GIN index can intersect the long lists of its terms, and the substring test decides either
+    way. The audience still narrows through the index, which pays when the person's units hold a small
+    share of the entries, however common the query.
     """
     if audience is not None and not audience:
         return qs.none()

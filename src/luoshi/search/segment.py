@@ -2,12 +2,14 @@
 
 Loading jieba's dictionary takes about a second and writes progress to standard error, so jieba is
 imported and the segmenter built on first use, once per process, with jieba's logging turned down;
-every later call (and every test after the first) reuses it. It is a private ``jieba.Tokenizer``, so
+every later call (and every test after the first) reuses it. The words of each block of text are
+remembered (``BLOCK_CACHE``), as the same blocks recur across texts. It is a private ``jieba.Tokenizer``, so
 code that uses the global ``jieba`` module is not affected by our dictionary.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -25,6 +27,8 @@ USER_DICTIONARY = Path(__file__).with_name("userdict.txt")
 _JIEBA_BLOCK = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+")
 # Only a block holding this many Chinese characters in a row can yield a word the index keeps.
 _LONG_HAN_RUN = re.compile("[\u4e00-\u9fd5]{3,}")
+# Blocks whose kept words are remembered (a few megabytes): a text is cut once per block it has not met.
+BLOCK_CACHE = 50_000
 
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
@@ -70,11 +74,15 @@ def index_words(text: str) -> list[str]:
     blocks that can hold such a word are segmented (the index adds no word of two characters or of other
     letters, so the rest of the text is jieba's work for nothing).
     """
-    cut = tokenizer().cut
     return [
-        word
-        for block in _JIEBA_BLOCK.findall(text)
-        if _LONG_HAN_RUN.search(block)
-        for word in cut(block, HMM=False)
-        if len(word) > 2 and _LONG_HAN_RUN.fullmatch(word)
+        word for block in _JIEBA_BLOCK.findall(text) if _LONG_HAN_RUN.search(block) for word in _kept(block)
     ]
+
+
+@functools.lru_cache(maxsize=BLOCK_CACHE)
+def _kept(block: str) -> tuple[str, ...]:
+    """The words of one block that the index keeps. Remembered: the same blocks recur across texts
+    (unit names, phrases of the plan), and cutting is the costly part of indexing a text."""
+    return tuple(
+        word for word in tokenizer().cut(block, HMM=False) if len(word) > 2 and _LONG_HAN_RUN.fullmatch(word)
+    )

@@ -8,7 +8,8 @@ test (``instr`` / ``strpos``) on the stored text decides, and the visibility rul
 At most ``MAX_RESULTS`` hits are counted and reachable by paging ("more than 1,000 results": refine
 the query), so a query stops reading once it has that many, and they come newest entry first. With
 more hits than that, SQLite lists the newest ones; PostgreSQL lists the first it reads, as asking it
-for the newest would make it read every hit of a common word (see ``fulltext.matching``).
+for the newest would make it read every hit of a common word (see ``fulltext.matching``); for a query
+common enough, those come from a sample of the table's pages (``fulltext.plan``).
 Titles and snippets come from the records themselves, one query per kind on the page.
 """
 
@@ -164,12 +165,20 @@ def search(
     # The substring test decides; the lookups added by ``matching`` let an index find the candidates
     # (every text that passes the test holds all of them, so they never turn a hit away).
     entries = entries.alias(position=StrIndex("text", Value(needle))).filter(position__gt=0)
+    audience = _audience(user)
+    entries = visible_entries(user, entries)
+    columns = ("id", "kind", "object_id", "task_id", "directive_id")
     with fulltext.lookup_session():
-        common = fulltext.is_common(needle)
-        entries = fulltext.matching(visible_entries(user, entries), terms, _audience(user), common=common)
-        found = list(
-            entries.values_list("id", "kind", "object_id", "task_id", "directive_id")[: MAX_RESULTS + 1]
-        )
+        lookup = fulltext.plan(needle, audience, wanted=MAX_RESULTS + 1)
+        found: list[tuple[Any, ...]] = []
+        if lookup.sample is not None:
+            # Common in the table though not among its newest entries: more than enough hits in a sample
+            # of the pages, or else the index decides.
+            sample = fulltext.matching(entries, terms, audience, common=True)
+            found = fulltext.sampled(sample.values_list(*columns)[: MAX_RESULTS + 1], lookup.sample)
+        if len(found) <= MAX_RESULTS:
+            matched = fulltext.matching(entries, terms, audience, common=lookup.common)
+            found = list(matched.values_list(*columns)[: MAX_RESULTS + 1])
     # Newest first (SQLite already reads them so; PostgreSQL reads them in no particular order). The
     # one beyond the cap only tells that there are more.
     rows = sorted(found, reverse=True)[:MAX_RESULTS]

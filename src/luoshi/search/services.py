@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from luoshi.core import trees
 from luoshi.directives.models import Clause, Directive
-from luoshi.search import fulltext, segment
+from luoshi.search import fulltext, tokens
 from luoshi.search.models import DIRECTIVE_KINDS, EntryKind, SearchEntry
-from luoshi.search.text import audience_term, index_terms, searchable_text
+from luoshi.search.text import audience_term, searchable_text
 from luoshi.tasks.models import ProgressReport, Task
 
 # Ids per statement: well under SQLite's limit on parameters, and a few hundred kilobytes of terms.
@@ -146,8 +146,7 @@ def _entry(
 
 
 def _tokens(text: str) -> str:
-    # Sorted, so that indexing the same text twice writes the same row.
-    return " ".join(sorted(index_terms(text, segment.index_words(text))))
+    return tokens.tokens(text)
 
 
 class _Row(NamedTuple):
