@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from luoshi.directives import services as directives
-from luoshi.directives.models import DirectiveKind, DirectiveLevel, FocusArea
+from luoshi.directives.models import Directive, DirectiveKind, DirectiveLevel, FocusArea
 from luoshi.tasks import reporting, services, workflow
+from luoshi.tasks.models import Task
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -103,6 +106,33 @@ def test_each_filter_narrows(login, desk, ledger, params, expected):
     assert titles(get(login(desk.city.zhao), **resolved)) == expected
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"focus_area": "green"},
+        {"light": "red"},
+        {"light": "closed_late"},
+        {"status": "open"},
+        {"status": "assigned"},
+        {"due_from": "2024-06-01"},
+        {"directive": "other"},
+    ],
+)
+def test_the_count_of_a_covered_unit_is_its_rows(login, desk, ledger, params):
+    """Zhao's scope holds 铁西区's subtree, so its ledger is counted from the summaries when only their
+    dimensions narrow it, and by counting rows otherwise: either way, the rows it lists."""
+    resolved = {"org": desk.city.tiexi.pk, **params}
+    if resolved.get("focus_area") == "green":
+        resolved["focus_area"] = ledger["green"].pk
+    if resolved.get("directive") == "other":
+        resolved["directive"] = ledger["other"].pk
+    body = get(login(desk.city.zhao), **resolved)
+    count = re.search(r'id="ledger-status"[^>]*>(\d+) tasks?<', body)
+    assert count is not None
+    assert int(count.group(1)) == body.count(ROW)
+
+
 def test_sorting_by_due_date_both_ways(login, desk, ledger):
     client = login(desk.city.zhao)
     up = get(client, sort="due")
@@ -130,6 +160,37 @@ def test_rows_show_light_progress_and_expected_progress(login, desk, ledger, clo
     assert "Red light" in body
     assert "20% · expected 100%" in body
     assert "due today" in body
+
+
+def test_a_row_shows_its_link_unit_source_state_and_update_time(login, desk):
+    """What the page works out once per page for its rows (``views.ledger.LedgerRow``) reads as each row
+    would draw it: the task's link, its unit's short name, its parent or directive, its state and when it
+    was last changed, in the installation's time zone."""
+    city = desk.city
+    kept = services.task_create(
+        actor=city.zhao,
+        assigning_org=city.government,
+        lead_org=city.government,
+        title="市政府自办任务",
+        due_on=date(2024, 6, 28),
+        clause=desk.clause,
+    )
+    parent = desk.acknowledged_city_task(title="老旧小区改造")
+    sub = desk.street_task(parent)
+    assigned = desk.city_task(title="铁西区待签收任务")
+    body = get(login(city.zhao))
+    directive = Directive.objects.get(pk=desk.directive.pk)
+    assert f'<a class="task-title" href="/tasks/{kept.pk}/">市政府自办任务</a>' in body
+    assert f'<span class="task-source">{directive.title} {directive.doc_number}</span>' in body
+    assert '<span class="task-source">Subtask of 老旧小区改造</span>' in body
+    assert '<td data-label="Lead unit"><div class="cell">市政府</div></td>' in body
+    assert f'<td data-label="Lead unit"><div class="cell">{city.tiexi_street.name}</div></td>' in body
+    for state in ("Draft", "Assigned", "In progress"):
+        assert f'<td data-label="Status"><div class="cell">{state}</div></td>' in body
+    for task in (kept, parent, sub, assigned):
+        updated = timezone.localtime(Task.objects.get(pk=task.pk).updated_at)
+        assert f'<time datetime="{updated.isoformat()}">{updated.date().isoformat()}</time>' in body
+    assert all(f'href="/tasks/{task.pk}/"' in body for task in (parent, sub, assigned))
 
 
 def test_export_has_the_ledger_columns_and_the_filtered_rows(login, desk, ledger):

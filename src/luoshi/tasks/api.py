@@ -12,16 +12,17 @@ act on, 409 when the state does not allow the action or the ``version`` sent is 
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status, UploadedFile
 from ninja.pagination import paginate
 
 from luoshi import access
 from luoshi.api.errors import refusals
-from luoshi.api.pagination import CursorPagination, PageNumberPagination
+from luoshi.api.pagination import CursorPageInput, PageNumberPagination
 from luoshi.api.security import current_user
 from luoshi.core import workdays
 from luoshi.core.errors import NotFound
@@ -40,6 +41,7 @@ from luoshi.tasks.models import (
     TaskStatus,
 )
 from luoshi.tasks.schemas import (
+    LEDGER_COLUMNS,
     CompletionForm,
     CompletionRequestOut,
     DecisionIn,
@@ -49,17 +51,18 @@ from luoshi.tasks.schemas import (
     InboxOut,
     LedgerFilters,
     NoteIn,
+    PagedTaskOut,
     ReasonIn,
     ReportForm,
     ReportOut,
     SubtaskCreate,
     TaskCreate,
     TaskDetailOut,
-    TaskOut,
     TaskPatch,
     TimelineEntryOut,
     TransferIn,
     VersionIn,
+    ledger_item,
 )
 
 router = Router(tags=["tasks"])
@@ -152,14 +155,18 @@ def _task_list(qs: QuerySet[Task], limit: int) -> dict[str, Any]:
 # --- tasks ----------------------------------------------------------------------------------------
 
 
-@router.get("", response={200: list[TaskOut], **refusals(404)})
-@paginate(CursorPagination, page_of=selectors.ledger_page)
-def list_tasks(request: HttpRequest, filters: Query[LedgerFilters]) -> Any:
+# The ledger answers its page as ``@paginate(CursorPagination)`` over ``list[TaskOut]`` would, with the
+# same parameters and document (``PagedTaskOut``), but builds the JSON from row values (``ledger_item``)
+# instead of validating 50 tasks through ``TaskOut`` on every request.
+@router.get("", response={200: PagedTaskOut, **refusals(404)})
+def list_tasks(
+    request: HttpRequest, filters: Query[LedgerFilters], ninja_pagination: Query[CursorPageInput]
+) -> HttpResponse:
     """The ledger (台账): every task the caller may see, filtered and sorted. Walk it by ``next``
     (``?after=``): each page then costs the same however deep it lies; ``?page=`` also works."""
     user = current_user(request)
     org = org_selectors.org_get(user, filters.org) if filters.org is not None else None
-    return selectors.ledger(
+    tasks = selectors.ledger(
         user=user,
         org=org,
         focus_area_id=filters.focus_area,
@@ -172,6 +179,25 @@ def list_tasks(request: HttpRequest, filters: Query[LedgerFilters]) -> Any:
         clause_id=filters.clause,
         sort=filters.sort,
     )
+    page = selectors.ledger_page(
+        tasks,
+        size=ninja_pagination.page_size or settings.LUOSHI_PAGE_SIZE,
+        page=ninja_pagination.page,
+        after=ninja_pagination.after,
+        columns=LEDGER_COLUMNS,
+    )
+    today = workdays.today()
+    body = {
+        "items": [ledger_item(row, today) for row in page.items],
+        "count": page.count,
+        "page": page.page,
+        "page_size": page.page_size,
+        "next": page.next,
+    }
+    # The API's renderer writes the JSON, as for every other answer (imported here: it mounts this module).
+    from luoshi.api.urls import api
+
+    return api.create_response(request, body, status=200)
 
 
 @router.post("", response={201: TaskDetailOut})

@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from functools import reduce
+from functools import partial, reduce
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -179,14 +180,18 @@ def with_overlays(qs: QuerySet[Task]) -> QuerySet[Task]:
     return qs.annotate(has_subtasks=Exists(active_children))
 
 
+def report_late(status: str, next_report_due: date | None, today: date) -> bool:
+    """Whether a task in ``status`` whose next report was due on ``next_report_due`` is late with it; on a
+    leaf that is "report missing" (``report_missing``)."""
+    return status in REPORTING_STATUSES and next_report_due is not None and next_report_due < today
+
+
 def report_missing(task: Task, today: date) -> bool:
     """Whether the task is a leaf being worked on whose report for this period is late (DESIGN §1).
 
     Reads ``has_subtasks`` from ``with_overlays`` when the row has it, otherwise asks the database.
     """
-    if task.status not in REPORTING_STATUSES or task.next_report_due is None:
-        return False
-    if task.next_report_due >= today:
+    if not report_late(task.status, task.next_report_due, today):
         return False
     has_subtasks = getattr(task, "has_subtasks", None)
     if has_subtasks is None:
@@ -264,9 +269,10 @@ _STRING_KEY_LENGTH = 250
 
 @dataclass(frozen=True)
 class LedgerPage:
-    """One page of the ledger; ``next`` is the cursor of its last row, None on the last page."""
+    """One page of the ledger; ``next`` is the cursor of its last row, None on the last page. The items
+    are tasks, or dicts of the columns asked for (``ledger_page(columns=…)``)."""
 
-    items: list[Task]
+    items: list[Any]
     count: int
     page: int
     page_size: int
@@ -274,7 +280,12 @@ class LedgerPage:
 
 
 def ledger_page(
-    qs: QuerySet[Task], *, size: int, page: int | None = None, after: str | None = None
+    qs: QuerySet[Task],
+    *,
+    size: int,
+    page: int | None = None,
+    after: str | None = None,
+    columns: Sequence[str] = (),
 ) -> LedgerPage:
     """The ``page``-th page of an ordered ledger query (the first when neither is given), or the page that
     follows the row the cursor ``after`` names (the ``next`` of an earlier page).
@@ -283,6 +294,9 @@ def ledger_page(
     page by number reads and drops every row before it. ``qs`` must be ordered by column or annotation
     names whose values are never NULL, ending with a unique one (``pk`` or ``path``), as ``ledger`` and
     the ledger page order it. Two queries: the count and the page.
+
+    With ``columns`` (names as ``QuerySet.values`` takes them), the items are dicts of those columns and
+    the order's keys instead of tasks: no model instances are built, for callers that only read values.
     """
     if page is not None and after is not None:
         raise ValidationFailed(
@@ -290,12 +304,17 @@ def ledger_page(
             fields={"after": [_("Leave out either page or after.")]},
         )
     keys = _order_keys(qs)
+    # The count is asked of ``qs`` itself: a narrowed or reshaped copy would count its rows again
+    # instead of answering from the summaries (``TaskQuerySet.with_known_count``).
+    rows_of: QuerySet[Any] = qs
+    if columns:
+        rows_of = qs.values(*dict.fromkeys([*columns, *(name for name, _descending in keys)]))
     if after is not None:
         values, before = _decode_cursor(qs, keys, after)
-        rows = list(qs.filter(_after(keys, values))[: size + 1])
+        rows = list(rows_of.filter(_after(keys, values))[: size + 1])
     else:
         before = ((page or 1) - 1) * size
-        rows = list(qs[before : before + size + 1])
+        rows = list(rows_of[before : before + size + 1])
     items = rows[:size]
     more = len(rows) > size
     return LedgerPage(
@@ -331,10 +350,11 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _encode_cursor(keys: list[tuple[str, bool]], row: Task, position: int) -> str:
+def _encode_cursor(keys: list[tuple[str, bool]], row: Task | dict[str, Any], position: int) -> str:
+    get = row.__getitem__ if isinstance(row, dict) else partial(getattr, row)
     data = {
         "o": [("-" if descending else "") + name for name, descending in keys],
-        "k": [_plain(getattr(row, name)) for name, _descending in keys],
+        "k": [_plain(get(name)) for name, _descending in keys],
         "n": position,
     }
     raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()

@@ -20,6 +20,7 @@ from luoshi import access
 from luoshi.directives import selectors as directive_selectors
 from luoshi.directives.models import Clause, Directive
 from luoshi.organizations.models import Organization
+from luoshi.summaries import selectors as summaries
 from luoshi.tasks import lights
 from luoshi.tasks import rules as task_rules
 from luoshi.tasks import selectors as task_selectors
@@ -254,9 +255,21 @@ def text_matches(user: Any, q: str) -> Q:
     return found | Q(pk__in=ids) if ids else found
 
 
+def _covered(user: Any, filters: LedgerFilters) -> bool:
+    """Whether the user's scope holds the chosen unit's subtree, so that every task led in it is theirs
+    to see (``access.covers``)."""
+    return filters.org is not None and access.covers(user, filters.org)
+
+
 def ledger_tasks(*, user: Any, filters: LedgerFilters) -> QuerySet[Task]:
     """The visible tasks the filters choose, sorted, with what a ledger row shows joined in."""
-    qs = task_selectors.visible_tasks(user).select_related("directive", "focus_area", "parent")
+    # A user whose scope holds the unit's subtree sees every task led in it: no visibility filter.
+    base = (
+        Task.objects.select_related(*task_selectors.LEDGER_RELATED)
+        if _covered(user, filters)
+        else task_selectors.visible_tasks(user)
+    )
+    qs = base.select_related("directive", "focus_area", "parent")
     if filters.org is not None:
         qs = qs.led_under(filters.org)
     if filters.focus_area is not None:
@@ -278,6 +291,25 @@ def ledger_tasks(*, user: Any, filters: LedgerFilters) -> QuerySet[Task]:
     if filters.q:
         qs = qs.filter(text_matches(user, filters.q))
     return _sorted(qs, filters.sort)
+
+
+def known_ledger_count(*, user: Any, filters: LedgerFilters) -> int | None:
+    """How many tasks ``ledger_tasks`` holds, read from the summaries, when the user's scope covers the
+    unit and only the tally's dimensions narrow it (focus area, a light, states); None otherwise, and the
+    rows are counted."""
+    if not _covered(user, filters) or filters.org is None:
+        return None
+    if filters.due_from or filters.due_to or filters.directive is not None or filters.q:
+        return None
+    if filters.light == CLOSED_LATE:
+        return None
+    statuses = [str(s) for s in sorted(OPEN_STATUSES)] if filters.status == OPEN else [filters.status]
+    return summaries.task_count(
+        filters.org.path,
+        focus_area=filters.focus_area.pk if filters.focus_area is not None else None,
+        lights=[filters.light] if filters.light else None,
+        statuses=statuses if filters.status else None,
+    )
 
 
 def with_export_facts(qs: QuerySet[Task]) -> QuerySet[Task]:

@@ -1,7 +1,7 @@
 """Template helpers for task pages: the light badge, progress against expected progress, days left.
 
-``{% light_badge task %}`` (or ``{% light_of value %}``) and ``{% progress_bar task %}`` draw
-``web/_light.html`` and ``web/_progress.html``.
+``{% light_badge task %}`` (or ``{% light_of value %}``), ``{% progress_bar task %}`` and ``{% deadline
+task %}`` draw ``web/_light.html``, ``web/_progress.html`` and ``web/_due.html``.
 """
 
 from __future__ import annotations
@@ -66,11 +66,43 @@ def expected_for(task: Any, today: date | None = None) -> int | None:
     return round(value)
 
 
-@register.inclusion_tag("web/_progress.html")
-def progress_bar(task: Any) -> dict[str, Any]:
+# A progress bar depends on nothing but these values, and a deadline on its date, whether the work is open
+# and the working days left: each is drawn once per process and language, as the badges are.
+_PROGRESS: dict[tuple[str, int, int | None, bool], SafeString] = {}
+_DUE: dict[tuple[str, date, bool, int | None], SafeString] = {}
+# Bounds on the two caches (one entry per value, date and language seen): full, they start again.
+_MAX_DRAWN = 4096
+
+
+def _drawn(cache: dict[Any, SafeString], key: Any, template_name: str, context: dict[str, Any]) -> SafeString:
+    html = cache.get(key)
+    if html is None:
+        html = mark_safe(render_to_string(template_name, context))  # noqa: S308 - our own template
+        if not settings.DEBUG:  # while developing, an edited template shows at once
+            if len(cache) >= _MAX_DRAWN:
+                cache.clear()
+            cache[key] = html
+    return html
+
+
+@register.simple_tag
+def progress_bar(task: Any) -> SafeString:
+    """The task's progress against its expected progress (``web/_progress.html``)."""
     expected = expected_for(task)
     behind = expected is not None and expected - task.progress >= lights.light_settings()["yellow_behind"]
-    return {"progress": task.progress, "expected": expected, "behind": behind}
+    key = (translation.get_language() or "", task.progress, expected, behind)
+    context = {"progress": task.progress, "expected": expected, "behind": behind}
+    return _drawn(_PROGRESS, key, "web/_progress.html", context)
+
+
+@register.simple_tag
+def deadline(task: Any) -> SafeString:
+    """The task's deadline with the working days left or overdue while it is open (``web/_due.html``,
+    as ``{% include "web/_due.html" with due=task.due_on open=task.is_open %}`` draws it)."""
+    is_open = task.is_open
+    left = working_days_left(task.due_on) if is_open else None
+    key = (translation.get_language() or "", task.due_on, is_open, left)
+    return _drawn(_DUE, key, "web/_due.html", {"due": task.due_on, "open": is_open})
 
 
 @register.filter

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
@@ -18,7 +21,7 @@ from luoshi.directives.models import FocusArea
 from luoshi.directives.selectors import visible_directives
 from luoshi.tasks import importer
 from luoshi.tasks import selectors as task_selectors
-from luoshi.tasks.models import Task
+from luoshi.tasks.models import Task, TaskQuerySet, TaskStatus
 from luoshi.web import exports, selectors, tasklists
 from luoshi.web.shortcuts import render_list
 from luoshi.web.tasklist_forms import LedgerFilterForm
@@ -37,6 +40,15 @@ def _filters(request: HttpRequest) -> tuple[LedgerFilterForm, tasklists.LedgerFi
     chosen = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
     return form, tasklists.LedgerFilters(**chosen)
 
+
+# What a ledger row shows of its lead unit, parent and directive (``LedgerRow``).
+ROW_NAMES = {
+    "lead_org_name": F("lead_org__name"),
+    "lead_org_short_name": F("lead_org__short_name"),
+    "parent_title": F("parent__title"),
+    "directive_title": F("directive__title"),
+    "directive_doc_number": F("directive__doc_number"),
+}
 
 # Sortable columns: (sort key, header); the first click sorts the way a reader wants first.
 SORTABLE = (
@@ -84,6 +96,56 @@ def _page_number(raw: str | None) -> int:
         return 1
 
 
+@dataclass(frozen=True)
+class LedgerRow:
+    """A task as its ledger row shows it. What the template would otherwise work out on every row (the
+    link, the state's label, the update time in the current time zone) is worked out here, once per page
+    where it can be; the rest is read from ``task``."""
+
+    task: Task
+    number: int
+    url: str
+    status: str
+    lead_unit: str
+    # None when the task has no parent (or directive).
+    parent_title: str | None
+    directive_title: str | None
+    directive_doc_number: str | None
+    # As the ``date:'c'`` and ``date:"Y-m-d"`` filters write the update time.
+    updated_at: str
+    updated_on: str
+
+
+# An id no task has, reversed in its place to learn what surrounds an id in a task's link.
+_ID_MARK = 9_876_543_210
+
+
+def ledger_rows(tasks: list[Task], first_row: int) -> list[LedgerRow]:
+    """The rows of a page whose first task is number ``first_row``; the tasks carry ``ROW_NAMES``."""
+    labels = {value: str(label) for value, label in TaskStatus.choices}
+    # A task's link is the same around its id: reversed once per page instead of once per row.
+    before, after = reverse("web:task_detail", args=[_ID_MARK]).split(str(_ID_MARK))
+    rows = []
+    for number, task in enumerate(tasks, start=first_row):
+        updated = timezone.localtime(task.updated_at)
+        rows.append(
+            LedgerRow(
+                task=task,
+                number=number,
+                url=f"{before}{task.pk}{after}",
+                status=labels.get(task.status, task.status),
+                # ``Organization.display_name``: the short name, if the unit has one.
+                lead_unit=task.lead_org_short_name or task.lead_org_name,  # type: ignore[attr-defined]
+                parent_title=task.parent_title if task.parent_id else None,  # type: ignore[attr-defined]
+                directive_title=task.directive_title,  # type: ignore[attr-defined]
+                directive_doc_number=task.directive_doc_number,  # type: ignore[attr-defined]
+                updated_at=updated.isoformat(),
+                updated_on=updated.date().isoformat(),
+            )
+        )
+    return rows
+
+
 def page_window(current: int, last: int, around: int = 2) -> list[int | None]:
     """Page numbers to offer: the first, the last and those near ``current``; None where some are left
     out."""
@@ -119,15 +181,27 @@ def _ledger_page(request: HttpRequest, tasks: QuerySet[Task]) -> tuple[task_sele
 @require_safe
 def ledger(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    tasks = tasklists.ledger_tasks(user=request.user, filters=filters).prefetch_related("milestones")
+    # A row names its lead unit, parent and directive: those names are read with the task, instead of the
+    # whole related rows the ledger's query joins for the export (a directive's full text on every row).
+    tasks = (
+        tasklists.ledger_tasks(user=request.user, filters=filters)
+        .select_related(None)
+        .annotate(**ROW_NAMES)
+        .prefetch_related("milestones")
+    )
+    known = tasklists.known_ledger_count(user=request.user, filters=filters)
+    if known is not None:
+        tasks = cast(TaskQuerySet, tasks).with_known_count(known)
     page, notice = _ledger_page(request, tasks)
     pages = max(1, math.ceil(page.count / page.page_size))
+    first_row = (page.page - 1) * page.page_size + 1
     context: dict[str, Any] = {
         "form": form,
         "page": page,
+        "rows": ledger_rows(page.items, first_row),
         "pages": pages,
         "page_window": page_window(page.page, pages),
-        "first_row": (page.page - 1) * page.page_size + 1,
+        "first_row": first_row,
         "page_notice": notice,
         "sort": filters.sort,
         "sorts": sort_links(_query_without(request, "page", "after", "sort"), filters.sort),
