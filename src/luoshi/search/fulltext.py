@@ -23,12 +23,11 @@ where a later table rebuild lost them.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -231,21 +230,6 @@ def matching(
             order_by=[f"-{FTS_TABLE}.rowid"],
         )
     raise NotImplementedError(f"search does not support the {connection.vendor} database")
-
-
-@contextmanager
-def lookup_session() -> Iterator[None]:
-    """Where a search statement runs. On PostgreSQL: a transaction with JIT compilation off, as the
-    planner's cost of the visibility subqueries often passes ``jit_above_cost`` and compiling then
-    takes ten times longer than the lookup itself (a setting local to this transaction)."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    # No savepoint inside a caller's transaction: an error there aborts the whole transaction anyway
-    # on PostgreSQL, and the setting may as well last until that transaction ends.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
-        yield
 
 
 def holding_any(audience: Sequence[str]) -> RawSQL:

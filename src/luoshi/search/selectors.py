@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from luoshi import access
-from luoshi.core import trees
+from luoshi.core import sql, trees
 from luoshi.core.errors import ValidationFailed
 from luoshi.directives.models import Clause, Directive
 from luoshi.search import fulltext
@@ -168,7 +168,9 @@ def search(
     audience = _audience(user)
     entries = visible_entries(user, entries)
     columns = ("id", "kind", "object_id", "task_id", "directive_id")
-    with fulltext.lookup_session():
+    # The planner's cost of the visibility subqueries often passes ``jit_above_cost``, and compiling
+    # then takes ten times longer than the lookup itself.
+    with sql.without_jit():
         lookup = fulltext.plan(needle, audience, wanted=MAX_RESULTS + 1)
         found: list[tuple[Any, ...]] = []
         if lookup.sample is not None:
