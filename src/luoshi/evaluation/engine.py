@@ -1,11 +1,13 @@
 """Scoring from the record: every unit and person, one period, one scheme (nothing is stored here but the
 report fingerprints, a cache for finding copies).
 
-Units are scored over the tasks they and the units below them lead. Every aggregate is one grouped query
-per tree depth, grouping on the prefix of ``lead_org_path`` that names the unit at that depth, so the
-number of queries depends on the depth of the tree and not on the number of units or tasks. Report
+Units are scored over the tasks they and the units below them lead. Every aggregate is one query grouped
+on (lead unit path, person), a few thousand groups, added up in Python to every unit on the path and to
+the person, so the number of queries depends neither on the number of units nor on that of tasks. Report
 timeliness replays each task's report deadlines in Python over two flat queries (the cadence rules live
-in ``luoshi.tasks.lights``). ``points_lost`` explains one score item by item with the same base queries.
+in ``luoshi.tasks.lights``). Copied reports are found by one ranking query over the report fingerprints
+(``luoshi.evaluation.fingerprints``, written with each report). ``points_lost`` explains one score item
+by item with the same base queries.
 
 The formula (published beside the table, see ``formula``): each component scores 0–100; the score is
 the weighted mean of the components that have data for the subject, so a component without data hands
@@ -14,22 +16,21 @@ its weight to the others in proportion.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-import re
-import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
+from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Length, Substr
 
 from luoshi.core import trees
-from luoshi.evaluation import sources
+from luoshi.evaluation import fingerprints, sources
 from luoshi.evaluation.models import Component, FlagKind, ReportFingerprint
 from luoshi.evaluation.periods import Period
 from luoshi.organizations.models import Organization
@@ -152,18 +153,31 @@ def verification_base(w: Window) -> QuerySet[CompletionRequest]:
     )
 
 
+def _under_way(w: Window, prefix: str = "") -> Q:
+    """The task (``prefix``: the task of what is filtered) was under way at some time in the window."""
+    return (
+        ~Q(**{f"{prefix}status__in": NOT_STARTED})
+        & Q(**{f"{prefix}start_on__lte": w.end})
+        & (Q(**{f"{prefix}accepted_on__isnull": True}) | Q(**{f"{prefix}accepted_on__gte": w.start}))
+    )
+
+
 def working_base(w: Window) -> QuerySet[Task]:
     """Tasks under way at some time in the window (a subject with none has no urgings or relapses score)."""
-    return (
-        Task.objects.exclude(status__in=NOT_STARTED)
-        .filter(start_on__lte=w.end)
-        .filter(Q(accepted_on__isnull=True) | Q(accepted_on__gte=w.start))
-    )
+    return Task.objects.filter(_under_way(w))
 
 
 def reporting_base(w: Window) -> QuerySet[Task]:
     tasks = working_base(w).exclude(report_cadence=ReportCadence.NONE)
     return cast(TaskQuerySet, tasks).leaves()
+
+
+def reporting_reports(w: Window) -> QuerySet[ProgressReport]:
+    """The reports on tasks of ``working_base`` with a cadence: those of ``reporting_base`` and of the
+    parents among them, read by one join (``_report_facts`` keeps the leaves')."""
+    return ProgressReport.objects.filter(_under_way(w, "task__")).exclude(
+        task__report_cadence=ReportCadence.NONE
+    )
 
 
 def urging_base(w: Window) -> QuerySet[Any] | None:
@@ -184,46 +198,51 @@ def urging_points_expression(points: dict[str, int]) -> Case:
 # --- grouping -------------------------------------------------------------------------------------
 
 
-def _per_unit(
-    qs: QuerySet[Any], path_field: str, depths: Iterable[int], **aggregates: Any
-) -> dict[str, dict]:
-    """``aggregates`` for every unit: for each depth, one query grouping on the path prefix at that depth."""
-    result: dict[str, dict] = {}
-    for depth in depths:
-        width = trees.SEGMENT * depth
-        rows = (
-            qs.annotate(_path_length=Length(path_field))
-            .filter(_path_length__gte=width)
-            .annotate(_unit_path=Substr(path_field, 1, width))
-            .order_by()
-            .values("_unit_path")
-            .annotate(**aggregates)
-        )
-        for row in rows:
-            result[row.pop("_unit_path")] = row
-    return result
+def _per_unit_and_person(
+    qs: QuerySet[Any], path_field: str, person_field: str, depths: Iterable[int], **aggregates: Any
+) -> tuple[dict[str, dict], dict[int, dict]]:
+    """Additive ``aggregates`` (counts, sums) for every unit and for every person, from one query.
+
+    The query groups on (unit path, person), a few thousand groups at most; each group is then added to
+    the unit at every depth of its path (a unit's figures cover the units below it) and to its person.
+    """
+    depths = sorted(depths)
+    units: dict[str, dict] = {}
+    people: dict[int, dict] = {}
+    rows = qs.order_by().values(path_field, person_field).annotate(**aggregates)
+    for row in rows:
+        path, person = row.pop(path_field), row.pop(person_field)
+        for depth in depths:
+            width = trees.SEGMENT * depth
+            if path is not None and len(path) >= width:
+                _add(units.setdefault(path[:width], {}), row)
+        if person is not None:
+            _add(people.setdefault(person, {}), row)
+    return units, people
 
 
-def _per_person(qs: QuerySet[Any], person_field: str, **aggregates: Any) -> dict[int, dict]:
-    rows = (
-        qs.filter(**{f"{person_field}__isnull": False}).order_by().values(person_field).annotate(**aggregates)
-    )
-    return {row.pop(person_field): row for row in rows}
+def _add(total: dict[str, Any], row: dict[str, Any]) -> None:
+    for name, value in row.items():
+        total[name] = (total.get(name) or 0) + (value or 0)
 
 
 # --- report deadlines -----------------------------------------------------------------------------
 
 
 def report_deadlines(
-    cadence: str, start_on: date, reports: list[date], until: date
+    cadence: str,
+    start_on: date,
+    reports: list[date],
+    until: date,
+    next_due: Callable[[str, date | None, date], date | None] = lights.next_report_due,
 ) -> list[tuple[date, date | None]]:
     """Each report deadline of a task up to ``until``, with the report that met it (None: missed).
 
-    Follows the light's rule (``lights.next_report_due``): the next deadline counts from the last report
-    made by the current one, or from the missed deadline itself.
+    Follows the light's rule (``lights.next_report_due``, or ``next_due``, the same rule remembered): the
+    next deadline counts from the last report made by the current one, or from the missed deadline itself.
     """
     result: list[tuple[date, date | None]] = []
-    due = lights.next_report_due(cadence, None, start_on)
+    due = next_due(cadence, None, start_on)
     index = 0
     while due is not None and due <= until:
         met = None
@@ -231,53 +250,69 @@ def report_deadlines(
             met = reports[index]
             index += 1
         result.append((due, met))
-        following = lights.next_report_due(cadence, met, start_on) if met else None
+        following = next_due(cadence, met, start_on) if met else None
         if following is None or following <= due:
-            following = lights.next_report_due(cadence, due, start_on)
+            following = next_due(cadence, due, start_on)
         if following is None or following <= due:
             following = due + timedelta(days=1)
         due = following
     return result
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(NamedTuple):
+    """One report deadline of a task (a tuple: millions are made for a table)."""
+
     task_id: int
     due: date
     met_on: date | None
 
 
-def _report_facts(w: Window, tasks: QuerySet[Task]) -> list[tuple[dict[str, Any], list[Deadline]]]:
-    """For each task that owes reports in the window: its row and its deadlines in the window."""
-    rows: list[dict[str, Any]] = list(
-        tasks.order_by().values(  # type: ignore[arg-type]
-            "pk",
-            "lead_org_path",
-            "handler_id",
-            "report_cadence",
-            "start_on",
-            "acknowledged_on",
-            "accepted_on",
-        )
-    )
+FACT_FIELDS = (
+    "pk",
+    "lead_org_path",
+    "handler_id",
+    "report_cadence",
+    "start_on",
+    "acknowledged_on",
+    "accepted_on",
+)
+
+
+def _report_facts(
+    w: Window, tasks: QuerySet[Task], reports: QuerySet[ProgressReport] | None = None
+) -> list[tuple[dict[str, Any], list[Deadline]]]:
+    """For each task that owes reports in the window: its row and its deadlines in the window.
+
+    ``reports`` may widen the reports read to those of more tasks than ``tasks`` (their dates are not
+    used): for the whole table, a plain join of reports and tasks is much cheaper than asking for each
+    report whether its task is a leaf. By default the reports of ``tasks``.
+    """
+    rows = [
+        dict(zip(FACT_FIELDS, values, strict=True)) for values in tasks.order_by().values_list(*FACT_FIELDS)
+    ]
     if not rows:
         return []
+    if reports is None:
+        reports = ProgressReport.objects.filter(task__in=tasks.values("pk"))
     dates: dict[int, list[date]] = defaultdict(list)
     for task_id, reported_on in (
-        ProgressReport.objects.filter(
-            task__in=tasks.values("pk"), reporting_org_id=F("task__lead_org_id"), reported_on__lte=w.end
-        )
+        reports.filter(reporting_org_id=F("task__lead_org_id"), reported_on__lte=w.end)
         .order_by("task_id", "reported_on")
         .values_list("task_id", "reported_on")
     ):
         dates[task_id].append(reported_on)
+    # The deadlines of many tasks follow from the same few days: each rule asked once per day.
+    next_due = functools.cache(lights.next_report_due)
     result = []
     for row in rows:
         first = max(w.start, row["acknowledged_on"] or row["start_on"])
         last = min(w.end, row["accepted_on"] or w.end)
+        task_dates = dates.get(row["pk"], [])
         deadlines = [
             Deadline(row["pk"], due, met)
-            for due, met in report_deadlines(row["report_cadence"], row["start_on"], dates[row["pk"]], last)
+            for due, met in report_deadlines(
+                row["report_cadence"], row["start_on"], task_dates, last, next_due
+            )
             if due >= first
         ]
         if deadlines:
@@ -317,18 +352,22 @@ def compute(period: Period, scheme: dict[str, Any], *, as_of: date) -> Table:
     # On-time completion and verification: one grouped query per depth, one for people.
     counts = {"good": Count("pk", filter=ON_TIME), "total": Count("pk")}
     rate = lambda row: Value_(good=row["good"], total=row["total"])  # noqa: E731
-    put_units(_per_unit(on_time_base(w), "lead_org_path", depths, **counts), Component.ON_TIME, rate)
-    put_people(_per_person(on_time_base(w), "handler_id", **counts), Component.ON_TIME, rate)
-    passed = {"good": Count("pk", filter=Q(status=RequestStatus.APPROVED)), "total": Count("pk")}
-    put_units(
-        _per_unit(verification_base(w), "task__lead_org_path", depths, **passed), Component.VERIFICATION, rate
+    on_time_units, on_time_people = _per_unit_and_person(
+        on_time_base(w), "lead_org_path", "handler_id", depths, **counts
     )
-    put_people(_per_person(verification_base(w), "task__handler_id", **passed), Component.VERIFICATION, rate)
+    put_units(on_time_units, Component.ON_TIME, rate)
+    put_people(on_time_people, Component.ON_TIME, rate)
+    passed = {"good": Count("pk", filter=Q(status=RequestStatus.APPROVED)), "total": Count("pk")}
+    verified_units, verified_people = _per_unit_and_person(
+        verification_base(w), "task__lead_org_path", "task__handler_id", depths, **passed
+    )
+    put_units(verified_units, Component.VERIFICATION, rate)
+    put_people(verified_people, Component.VERIFICATION, rate)
 
     # Report timeliness: deadlines replayed per task, added up the task's chain of units.
     unit_reports: dict[str, Value_] = defaultdict(Value_)
     person_reports: dict[int, Value_] = defaultdict(Value_)
-    for row, deadlines in _report_facts(w, reporting_base(w)):
+    for row, deadlines in _report_facts(w, reporting_base(w), reporting_reports(w)):
         met = sum(1 for d in deadlines if d.met_on is not None)
         path = row["lead_org_path"]
         for end in range(trees.SEGMENT, len(path) + 1, trees.SEGMENT):
@@ -346,12 +385,11 @@ def compute(period: Period, scheme: dict[str, Any], *, as_of: date) -> Table:
         put(PERSON, person, Component.REPORTS, tally)
 
     # Who had work: urgings and relapses only score subjects that had work (or were urged).
-    working_units = {
-        by_path[p]["pk"]
-        for p in _per_unit(working_base(w), "lead_org_path", depths, n=Count("pk"))
-        if p in by_path
-    }
-    working_people = set(_per_person(working_base(w), "handler_id", n=Count("pk")))
+    working_paths, working_people_rows = _per_unit_and_person(
+        working_base(w), "lead_org_path", "handler_id", depths, n=Count("pk")
+    )
+    working_units = {by_path[p]["pk"] for p in working_paths if p in by_path}
+    working_people = set(working_people_rows)
 
     unavailable: list[str] = []
     urgings = urging_base(w)
@@ -359,8 +397,9 @@ def compute(period: Period, scheme: dict[str, Any], *, as_of: date) -> Table:
         unavailable.append(Component.URGINGS)
     else:
         points = {"points": Sum(urging_points_expression(scheme["urging_points"])), "count": Count("pk")}
-        urged_units = _per_unit(urgings, "to_org__path", depths, **points)
-        urged_people = _per_person(urgings, "to_person_id", **points)
+        urged_units, urged_people = _per_unit_and_person(
+            urgings, "to_org__path", "to_person_id", depths, **points
+        )
         for unit in units:
             urged = urged_units.get(unit["path"])
             if urged or unit["pk"] in working_units:
@@ -474,36 +513,19 @@ def _count_flags(table: Table, units: list[dict[str, Any]]) -> None:
 
 # --- flags ----------------------------------------------------------------------------------------
 
-_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
-
-
-def normalize(text: str) -> str:
-    """Text as compared for copying: full-width folded (NFKC), lower case, no spaces or punctuation."""
-    return _NOISE.sub("", unicodedata.normalize("NFKC", text or "").lower())
+# The digests are made by ``fingerprints`` (kept when reports are written); named here too, as the
+# engine's own definition of a copied report.
+normalize = fingerprints.normalize
 
 
 def fingerprint(report: dict[str, Any]) -> tuple[str, int]:
-    text = normalize(" ".join([report["narrative"], report["problems"], report["next_steps"]]))
-    return hashlib.sha256(text.encode()).hexdigest(), len(text)
+    return fingerprints.digest(report["narrative"], report["problems"], report["next_steps"])
 
 
 def ensure_fingerprints(end: date) -> None:
-    """Fingerprint the reports made up to ``end`` that have none yet (once per report, ever).
-
-    The one write of a computation: the fingerprints are a cache of the reports' text, so that copies are
-    found by a GROUP BY instead of comparing texts in Python.
-    """
-    missing = (
-        ProgressReport.objects.filter(reported_on__lte=end)
-        .exclude(pk__in=ReportFingerprint.objects.values("report_id"))
-        .order_by()
-        .values("pk", "narrative", "problems", "next_steps")
-    )
-    batch = []
-    for report in missing.iterator(chunk_size=2000):
-        digest, length = fingerprint(dict(report))
-        batch.append(ReportFingerprint(report_id=report["pk"], digest=digest, length=length))
-    ReportFingerprint.objects.bulk_create(batch, batch_size=1000, ignore_conflicts=True)
+    """Fingerprint the reports made up to ``end`` that have none yet (records from before reports were
+    fingerprinted when written); a quick check when every report has its fingerprint."""
+    fingerprints.fill_missing(up_to=end)
 
 
 def find_flags(w: Window, scheme: dict[str, Any]) -> list[FlagRow]:
@@ -550,45 +572,47 @@ def _jump_flags(w: Window, jump: int) -> list[FlagRow]:
 
 
 def _copy_flags(w: Window, min_chars: int) -> list[FlagRow]:
-    """A report in the window whose normalized text equals an earlier report's (any task, any unit)."""
+    """A report in the window whose normalized text equals an earlier report's (any task, any unit).
+
+    One query: the reports up to the window's end that share a digest with a report in the window, ranked
+    within their digest by date and id; every one after the first that falls in the window is a copy of
+    the first.
+    """
     ensure_fingerprints(w.end)
-    window_digests = ReportFingerprint.objects.filter(
-        report__reported_on__gte=w.start, report__reported_on__lte=w.end, length__gte=min_chars
-    ).values("digest")
-    shared = (
-        ReportFingerprint.objects.filter(digest__in=window_digests, report__reported_on__lte=w.end)
-        .order_by()
-        .values("digest")
-        .annotate(n=Count("pk"))
-        .filter(n__gt=1)
-        .values("digest")
-    )
-    rows = (
-        ReportFingerprint.objects.filter(digest__in=shared, report__reported_on__lte=w.end)
-        .order_by("digest", "report__reported_on", "report_id")
-        .values_list(
-            "digest", "report_id", "report__reported_on", "report__task_id", "report__reporting_org_id"
-        )
-    )
-    first: dict[str, tuple[int, int]] = {}
-    flags = []
-    for digest, report_id, reported_on, task_id, org_id in rows:
-        if digest not in first:
-            first[digest] = (report_id, org_id)
-            continue
-        if w.start <= reported_on <= w.end:
-            original, original_org = first[digest]
-            flags.append(
-                FlagRow(
-                    kind=FlagKind.COPIED_REPORT,
-                    organization_id=org_id,
-                    task_id=task_id,
-                    report_id=report_id,
-                    other_report_id=original,
-                    detail="other-unit" if original_org != org_id else "same-unit",
-                )
+    fingerprint_table = connection.ops.quote_name(ReportFingerprint._meta.db_table)
+    report_table = connection.ops.quote_name(ProgressReport._meta.db_table)
+    # Digests are hexadecimal: compared bytewise they sort as in any collation, and much faster.
+    bytewise = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+    sql = f"""
+        SELECT digest, report_id, task_id, reporting_org_id, original_id, original_org_id FROM (
+            SELECT f.digest, f.report_id, r.reported_on, r.task_id, r.reporting_org_id,
+                row_number() OVER same AS position,
+                first_value(f.report_id) OVER same AS original_id,
+                first_value(r.reporting_org_id) OVER same AS original_org_id
+            FROM {fingerprint_table} f JOIN {report_table} r ON r.id = f.report_id
+            WHERE r.reported_on <= %s AND f.digest IN (
+                SELECT wf.digest FROM {fingerprint_table} wf JOIN {report_table} wr ON wr.id = wf.report_id
+                WHERE wr.reported_on >= %s AND wr.reported_on <= %s AND wf.length >= %s
             )
-    return flags
+            WINDOW same AS (PARTITION BY f.digest{bytewise} ORDER BY r.reported_on, f.report_id)
+        ) ranked
+        WHERE position > 1 AND reported_on >= %s
+        ORDER BY digest{bytewise}, reported_on, report_id
+    """  # noqa: S608 -- table names from the models, quoted; values are bound parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [w.end, w.start, w.end, min_chars, w.start])
+        rows = cursor.fetchall()
+    return [
+        FlagRow(
+            kind=FlagKind.COPIED_REPORT,
+            organization_id=org_id,
+            task_id=task_id,
+            report_id=report_id,
+            other_report_id=original,
+            detail="other-unit" if original_org != org_id else "same-unit",
+        )
+        for _digest, report_id, task_id, org_id, original, original_org in rows
+    ]
 
 
 def _relapse_flags(w: Window, days: int) -> list[FlagRow]:

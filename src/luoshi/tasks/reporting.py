@@ -17,6 +17,7 @@ from luoshi import access
 from luoshi.audit import services as audit
 from luoshi.core import workdays
 from luoshi.core.errors import Conflict, ValidationFailed
+from luoshi.evaluation import fingerprints
 from luoshi.evidence.services import evidence_attach
 from luoshi.organizations.models import User
 from luoshi.search import services as search
@@ -193,6 +194,8 @@ def report_progress(
         save_task(locked, ["reported_progress", "last_reported_on"])
         rollup.refresh(chain, today=today)
     search.index_report(report)
+    # The evaluation finds copied reports by this digest of the text (to be refreshed by any correction).
+    fingerprints.report_fingerprint(report)
     audit.record(actor=actor, action="task.report", obj=locked, changes=changes)
     return report
 
