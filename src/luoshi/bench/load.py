@@ -6,9 +6,10 @@
    the dataset are shifted past the ids already in the database, so a dataset loads beside existing data.
    Materialized paths (``luoshi.core.trees``) are built while streaming, since parents come first.
 3. Set-based SQL fills what the rows imply (assigning unit = the parent task's lead unit, last report
-   date), then ``rollup.repair(today=…)`` computes own lights, report due dates and the roll-up.
-4. ``search.reindex_all`` builds the search index; one audit event records the load (a bulk operation is
-   one event, not one per row).
+   date), the reports' fingerprints are written in bulk (``evaluation.fingerprints.fill_missing``),
+   then ``rollup.repair(today=…)`` computes own lights, report due dates and the roll-up.
+4. ``search.bulk.rebuild`` builds the search index (terms in worker processes, written in bulk, indexes
+   built once); one audit event records the load (a bulk operation is one event, not one per row).
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from django.utils import timezone
 
 from luoshi.audit import services as audit
 from luoshi.bench import dataset
-from luoshi.core import trees
+from luoshi.core import bulk, trees
 from luoshi.directives.docnumbers import normalize_doc_number
 from luoshi.directives.models import Directive, FocusArea
+from luoshi.evaluation import fingerprints
 from luoshi.organizations.models import Membership, Organization, User
-from luoshi.search import services as search
+from luoshi.search import bulk as search_bulk
 from luoshi.summaries import triggers as summaries
 from luoshi.tasks import rollup
 from luoshi.tasks.models import ProgressReport, Task
@@ -75,29 +77,7 @@ class _Table:
         self.defaults = tuple(defaults)
 
     def insert(self, rows: Iterable[Sequence[Any]]) -> int:
-        table = connection.ops.quote_name(self.model._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
-        count = 0
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row((*row, *self.defaults))
-                        count += 1
-                return count
-            # Table and column names come from the models, quoted; values are bound parameters.
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(self.columns))})"  # noqa: S608
-            batch: list[tuple[Any, ...]] = []
-            for row in rows:
-                batch.append((*row, *self.defaults))
-                if len(batch) >= BATCH:
-                    cursor.executemany(sql, batch)
-                    count += len(batch)
-                    batch.clear()
-            if batch:
-                cursor.executemany(sql, batch)
-                count += len(batch)
-        return count
+        return bulk.copy_rows(self.model, self.columns, ((*row, *self.defaults) for row in rows))
 
 
 def _offset(model: type[models.Model]) -> int:
@@ -146,6 +126,7 @@ def load(folder: Path, *, progress: Progress | None = None, index: bool = True) 
         with transaction.atomic():
             counts = _Loader(folder).run(say)
         seconds["insert"] = time.perf_counter() - started
+        seconds["fingerprints"] = _fingerprint_reports(say)
 
         started = time.perf_counter()
         rollup.repair(today=summary.meta.today)
@@ -160,7 +141,7 @@ def load(folder: Path, *, progress: Progress | None = None, index: bool = True) 
 
     if index:
         started = time.perf_counter()
-        search.reindex_all()
+        search_bulk.rebuild()
         seconds["search"] = time.perf_counter() - started
         say(f"search index rebuilt in {seconds['search']:.1f} s")
 
@@ -178,6 +159,16 @@ def load(folder: Path, *, progress: Progress | None = None, index: bool = True) 
         },
     )
     return LoadResult(name=summary.meta.name, today=summary.meta.today, counts=counts, seconds=seconds)
+
+
+def _fingerprint_reports(say: Progress) -> float:
+    """The fingerprints of the loaded reports (how the evaluation finds copied reports), in bulk: COPY on
+    PostgreSQL, batched INSERTs on SQLite. Returns the seconds taken."""
+    started = time.perf_counter()
+    written = fingerprints.fill_missing()
+    elapsed = time.perf_counter() - started
+    say(f"report fingerprints written ({written:,}) in {elapsed:.1f} s")
+    return elapsed
 
 
 class _Loader:
