@@ -286,12 +286,15 @@ class ReportFingerprint(models.Model):
     report = models.OneToOneField(
         "tasks.ProgressReport", on_delete=models.CASCADE, related_name="+", primary_key=True
     )
-    digest = models.CharField(_("digest"), max_length=64, db_index=True)
+    digest = models.CharField(_("digest"), max_length=64)
     length = models.PositiveIntegerField(_("normalized length"))
 
     class Meta:
         verbose_name = _("report fingerprint")
         verbose_name_plural = _("report fingerprints")
+        # Declared here rather than with db_index=True, which on PostgreSQL adds a second index for LIKE
+        # lookups that nothing makes: every report written would update both.
+        indexes = [models.Index(fields=["digest"], name="fingerprint_digest_idx")]
 
     def __str__(self) -> str:
         return self.digest
