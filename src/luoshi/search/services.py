@@ -179,6 +179,16 @@ def _write(entries: Sequence[_Row]) -> None:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     per_statement = max(1, min(CHUNK, _max_parameters() // 9))
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One row per statement, sent in one pipeline: psycopg converts the statement once, where a
+            # statement of 500 rows' placeholders was parsed anew in Python each time (a second per 10,000
+            # tasks imported).
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES {row}"  # noqa: S608 -- names and placeholders only
+                f" ON CONFLICT (kind, object_id) DO UPDATE SET {updates}",
+                [(*entry, now) for entry in entries],
+            )
+            return
         for start in range(0, len(entries), per_statement):
             batch = entries[start : start + per_statement]
             params: list[Any] = []
