@@ -19,6 +19,7 @@ from luoshi.search.selectors import search
 from luoshi.supervision.models import Urging
 from luoshi.tasks import rollup
 from luoshi.tasks.models import ProgressReport, Task
+from tests.conftest import ensure_default_ladder
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +134,7 @@ def test_a_hand_written_dataset_loads_with_its_trees_roll_up_and_search(foreign_
 
 
 def test_generate_load_run_smoke(tiny_dataset: Path) -> None:
+    ensure_default_ladder()
     call_command("bench", "load", str(tiny_dataset))
     assert AuditEvent.objects.filter(action="bench.load").count() == 1
     assert Task.objects.count() > 100
