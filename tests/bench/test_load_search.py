@@ -12,25 +12,16 @@ from luoshi.search import fulltext
 from luoshi.search import services as search
 from luoshi.search.models import SearchEntry
 from luoshi.tasks.models import ProgressReport, Task
+from tests.search.test_bulk import entries
 
 pytestmark = pytest.mark.django_db
 
 
-def _entries() -> dict[tuple[str, int], tuple]:
-    rows = SearchEntry.objects.values_list(
-        "kind", "object_id", "task_id", "directive_id", "org_path", "text", "tokens", "audience"
-    )
-    return {
-        (kind, object_id): (*facts, fulltext.read_terms(tokens), fulltext.read_terms(audience))
-        for kind, object_id, *facts, tokens, audience in rows
-    }
-
-
 def test_the_loaded_index_is_the_one_reindex_all_writes(tiny_dataset: Path) -> None:
     bench_load.load(tiny_dataset)
-    loaded = _entries()
+    loaded = entries()
     assert len(loaded) >= Task.objects.count() + ProgressReport.objects.count()
     assert fulltext.missing() == set()
     SearchEntry.objects.all().delete()
     search.reindex_all()
-    assert _entries() == loaded
+    assert entries() == loaded

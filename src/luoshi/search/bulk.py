@@ -34,7 +34,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from luoshi.core import trees
+from luoshi.core import bulk, trees
 from luoshi.directives.models import Clause, Directive
 from luoshi.search import fulltext, tokens
 from luoshi.search.models import EntryKind, SearchEntry
@@ -327,22 +327,9 @@ class _Writer:
 
     def _flush(self) -> None:
         if self.rows:
-            _insert(self.rows)
-            self.rows = []
-
-
-def _insert(rows: list[tuple[Any, ...]]) -> None:
-    table = connection.ops.quote_name(SearchEntry._meta.db_table)
-    names = ", ".join(COLUMNS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
             # The terms are read as tsvector literals, as ``CAST(%s AS tsvector)`` reads them.
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            placeholders = ", ".join(["%s"] * len(COLUMNS))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)  # noqa: S608 -- names only
+            bulk.copy_rows(SearchEntry, COLUMNS, self.rows)
+            self.rows = []
 
 
 # --- the table's structures -----------------------------------------------------------------------
