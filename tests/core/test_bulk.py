@@ -48,3 +48,13 @@ def test_keys_of_deleted_rows_are_never_handed_out_again() -> None:
     assert sorted(Tag.objects.values_list("name", flat=True)) == ["kept", "new one", "new two"]
     # The key counter moved past the bulk keys: the next ordinary insert does not collide.
     assert Tag.objects.create(name="after").pk > max(t.pk for t in new)
+
+
+def test_copy_new_rows_skips_taken_keys_and_counts_what_it_wrote() -> None:
+    Tag.objects.create(name="taken")
+
+    written = bulk.copy_new_rows(Tag, ["name"], [("taken",), ("fresh",), ("fresh",), ("other",)])
+
+    assert written == 2
+    assert sorted(Tag.objects.values_list("name", flat=True)) == ["fresh", "other", "taken"]
+    assert bulk.copy_new_rows(Tag, ["name"], []) == 0

@@ -65,6 +65,44 @@ def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[
     return count
 
 
+def copy_new_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """``copy_rows``, but a row whose unique key is already taken is skipped (``ON CONFLICT DO
+    NOTHING``), as writers that may meet the same fact twice need; returns how many rows were written.
+
+    ``COPY`` cannot skip rows, so on PostgreSQL they go to a scratch table first (of the given columns,
+    dropped again at the end of the call) and from there into the table in one statement.
+    """
+    if not rows:
+        return 0
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            scratch = quote(f"new_{model._meta.db_table}")
+            with transaction.atomic():
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {scratch} AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608 -- names from the model
+                )
+                with cursor.cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                cursor.execute(
+                    f"INSERT INTO {table} ({names}) SELECT {names} FROM {scratch} ON CONFLICT DO NOTHING"  # noqa: S608 -- names from the model
+                )
+                written = max(cursor.rowcount, 0)
+                cursor.execute(f"DROP TABLE {scratch}")
+            return written
+        # Names from the model, quoted; values are bound parameters.
+        values = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT DO NOTHING"  # noqa: S608
+        written = 0
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[start : start + BATCH])
+            written += max(cursor.rowcount, 0)
+        return written
+
+
 def _preparer(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
     if type(field) in _AS_IS:
         return lambda value: value

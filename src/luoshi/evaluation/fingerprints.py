@@ -5,8 +5,8 @@ A report is fingerprinted when it is written: the reporting service calls ``repo
 transaction that writes the report, and must call it again whenever a report's text is corrected.
 ``fill_missing`` fingerprints in bulk the reports that have none (a benchmark load, records from before
 fingerprints were kept): it reads them by ranges of ids, digests them in Python and writes the digests
-with ``COPY`` on PostgreSQL, batched INSERTs on SQLite. The digest is made in Python in both paths, with
-the one ``normalize``, so that every digest of the same text agrees.
+with ``core.bulk.copy_new_rows`` (``COPY`` on PostgreSQL, batched INSERTs on SQLite). The digest is made
+in Python in both paths, with the one ``normalize``, so that every digest of the same text agrees.
 """
 
 from __future__ import annotations
@@ -14,20 +14,21 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, Max, Min, OuterRef
 
+from luoshi.core import bulk
 from luoshi.evaluation.models import ReportFingerprint
 from luoshi.tasks.models import ProgressReport
 
 # Reports read, digested and written per round of ``fill_missing``: bounds the memory a catch-up of
 # millions of reports takes.
 CHUNK = 50_000
-# Rows per executemany on SQLite.
+# Reports read per round trip.
 BATCH = 2000
+COLUMNS = ("report_id", "digest", "length")
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -69,7 +70,6 @@ def fill_missing(*, up_to: date | None = None) -> int:
     missing = ProgressReport.objects.filter(~Exists(ReportFingerprint.objects.filter(report=OuterRef("pk"))))
     if up_to is not None:
         missing = missing.filter(reported_on__lte=up_to)
-    write = _copy if connection.vendor == "postgresql" else _insert
     written = 0
     for low in range(bounds["low"], bounds["high"] + 1, CHUNK):
         rows = (
@@ -77,47 +77,9 @@ def fill_missing(*, up_to: date | None = None) -> int:
             .order_by()
             .values_list("pk", "narrative", "problems", "next_steps")
         )
-        written += write([(pk, *digest(n, p, s)) for pk, n, p, s in rows.iterator(chunk_size=BATCH)])
-    return written
-
-
-def _columns() -> tuple[str, str]:
-    table = connection.ops.quote_name(ReportFingerprint._meta.db_table)
-    fields = {f.name: f.column for f in ReportFingerprint._meta.concrete_fields}
-    names = [fields[name] for name in ("report", "digest", "length")]
-    return table, ", ".join(connection.ops.quote_name(n) for n in names)
-
-
-def _copy(rows: Sequence[tuple[int, str, int]]) -> int:
-    """COPY into a scratch table, then one INSERT … ON CONFLICT DO NOTHING into the fingerprints."""
-    if not rows:
-        return 0
-    table, columns = _columns()
-    with connection.cursor() as cursor:
-        # Dropped at the end of the transaction ``fill_missing`` runs in.
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS fingerprint_scratch (LIKE {table}) ON COMMIT DROP"
+        written += bulk.copy_new_rows(
+            ReportFingerprint,
+            COLUMNS,
+            [(pk, *digest(n, p, s)) for pk, n, p, s in rows.iterator(chunk_size=BATCH)],
         )
-        cursor.execute("TRUNCATE fingerprint_scratch")
-        with cursor.cursor.copy(f"COPY fingerprint_scratch ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        # Names come from the model, quoted; no values are interpolated.
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM fingerprint_scratch"  # noqa: S608
-            " ON CONFLICT DO NOTHING"
-        )
-        return cursor.rowcount
-
-
-def _insert(rows: Iterable[tuple[int, str, int]]) -> int:
-    table, columns = _columns()
-    # Names come from the model, quoted; values are bound parameters.
-    sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"  # noqa: S608
-    batch = list(rows)
-    written = 0
-    with connection.cursor() as cursor:
-        for start in range(0, len(batch), BATCH):
-            cursor.executemany(sql, batch[start : start + BATCH])
-            written += max(cursor.rowcount, 0)
     return written

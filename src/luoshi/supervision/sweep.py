@@ -49,7 +49,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from luoshi.audit import services as audit
-from luoshi.core import workdays
+from luoshi.core import bulk, workdays
 from luoshi.core.errors import LuoshiError
 from luoshi.core.sql import as_date
 from luoshi.notifications import services as notifications
@@ -301,15 +301,11 @@ class _Outbox:
     A first sweep over a province meets hundreds of thousands of facts; one ``notify.queue`` each (a
     savepoint, a membership query and an insert) would take hours. This does what ``notify.queue`` does
     for each event (the same recipients, body and idempotency keys) from one read of the memberships, and
-    inserts multi-row batches; an event queued before under its key is skipped (``ON CONFLICT DO
-    NOTHING`` on the key), as ``services.queue_once`` does. Plain multi-row VALUES rather than
-    ``bulk_create``: on PostgreSQL that sends arrays (``UNNEST``), which psycopg quotes element by
-    element in Python, and that quoting was most of a first sweep's time.
+    writes them in bulk (``core.bulk.copy_new_rows``); an event queued before under its key is skipped,
+    as ``services.queue_once`` does.
     """
 
     FLUSH = 5000
-    # Rows per INSERT: 9 parameters each, well below SQLite's limit on bound parameters.
-    ROWS = 500
     COLUMNS = (
         "recipient_id",
         "kind",
@@ -365,41 +361,8 @@ class _Outbox:
             self.flush()
 
     def flush(self) -> None:
-        if self._rows:
-            (self._copy if connection.vendor == "postgresql" else self._insert)()
+        bulk.copy_new_rows(Notification, self.COLUMNS, self._rows)
         self._rows = []
-
-    def _copy(self) -> None:
-        # COPY cannot skip rows whose key exists, so the rows go to a scratch table first (created in
-        # the transaction, gone with it) and from there into the outbox with ON CONFLICT DO NOTHING.
-        table = connection.ops.quote_name(Notification._meta.db_table)
-        columns = ", ".join(self.COLUMNS)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS sweep_outbox AS SELECT {columns} FROM {table}"  # noqa: S608 -- names from the model
-                " WITH NO DATA"
-            )
-            with cursor.cursor.copy(f"COPY sweep_outbox ({columns}) FROM STDIN") as copy:
-                for row in self._rows:
-                    copy.write_row(row)
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM sweep_outbox"  # noqa: S608 -- names from the model
-                " ON CONFLICT (idempotency_key) DO NOTHING"
-            )
-            cursor.execute("TRUNCATE sweep_outbox")
-
-    def _insert(self) -> None:
-        table = connection.ops.quote_name(Notification._meta.db_table)
-        columns = ", ".join(self.COLUMNS)
-        row = "(" + ", ".join(["%s"] * len(self.COLUMNS)) + ")"
-        with connection.cursor() as cursor:
-            for start in range(0, len(self._rows), self.ROWS):
-                batch = self._rows[start : start + self.ROWS]
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))}"  # noqa: S608 -- names from the model, values bound
-                    " ON CONFLICT (idempotency_key) DO NOTHING",
-                    [value for values in batch for value in values],
-                )
 
 
 # --- 1. and 2.: urgings ---------------------------------------------------------------------------
