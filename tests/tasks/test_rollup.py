@@ -56,10 +56,12 @@ def test_a_report_costs_the_same_queries_at_any_depth(desk):
     shallow_count = report_queries(desk, shallow[-1], 20)
     deep_count = report_queries(desk, deep[-1], 20)
     assert shallow_count == deep_count
-    # Lock the path, visibility, leaf check, report, task, children totals, milestones, one UPDATE for
-    # the path, the search entry (the task's audience read, one upsert), the audit append (with
-    # PostgreSQL's chain lock), plus savepoints.
-    assert deep_count <= 18
+    # Lock the path, the children totals and milestones (the totals also tell that the leaf has no
+    # subtasks), the report, the task with its derived values, one batch for the ancestors, the search
+    # entry (one upsert copying the task entry's audience), the fingerprint, the audit append (the last
+    # event read and the insert, after PostgreSQL's chain lock), and the service's savepoint. The
+    # user's scopes were read by the warm-up.
+    assert deep_count <= (12 if connection.vendor == "postgresql" else 11)
     assert [fresh(t).progress for t in deep] == [20] * 7
     assert list(rollup.check()) == []
 

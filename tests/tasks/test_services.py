@@ -158,6 +158,29 @@ def test_milestones_set_the_expected_progress(desk, clock):
     assert done.done_on == date(2024, 3, 21)
 
 
+def test_a_report_is_judged_against_the_milestones(desk, clock):
+    city = desk.city
+    task = desk.acknowledged_city_task(due=date(2024, 5, 31))
+    clock.set(date(2024, 3, 21))
+    reporting.milestone_add(
+        actor=city.wang,
+        task=task,
+        version=fresh(task).version,
+        title="完成方案",
+        due_on=date(2024, 3, 15),
+        planned_progress=60,
+    )
+    # 25 % would be on track on the linear plan (about 22 %), not on the plan's 60 % by 15 March.
+    reporting.report_progress(
+        actor=city.wang, task=task, version=fresh(task).version, progress=25, narrative="x"
+    )
+    assert fresh(task).light == Light.RED
+    reporting.report_progress(
+        actor=city.wang, task=task, version=fresh(task).version, progress=65, narrative="x"
+    )
+    assert fresh(task).light == Light.GREEN
+
+
 def test_reports_only_while_working_and_only_leaves_take_a_percentage(desk):
     city = desk.city
     task = desk.city_task()

@@ -14,14 +14,21 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
 from luoshi.audit.models import AuditEvent
-from luoshi.core import context
+from luoshi.core import context, sql
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it names the PostgreSQL advisory lock that serializes appends to the chain.
 CHAIN_LOCK_KEY = 0x4C554F534849
 
 
+# Values that are already JSON as they are: by far the most common, so tested first (exact types: a
+# subclass such as a choices member takes the general path below and ends up the same).
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
@@ -136,19 +143,23 @@ def _event(
     )
 
 
-def _append(events: list[AuditEvent]) -> None:
-    """Chain ``events`` after the last stored one and insert them (inside the caller's transaction)."""
+def _append(event: AuditEvent) -> None:
+    """Chain ``event`` after the last stored one and insert it (inside the caller's transaction).
+
+    Every audited write ends here, so the read and the insert are written out (``core.sql.insert`` is
+    ``event.save(force_insert=True)`` without building the statement through the ORM).
+    """
     lock_chain()
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-    for event in events:
-        event.seq, event.prev_hash = seq, prev_hash
-        event.hash = compute_hash(event)
-        seq, prev_hash = seq + 1, event.hash
-    if len(events) == 1:
-        events[0].save(force_insert=True)
-    else:
-        AuditEvent.objects.bulk_create(events, batch_size=500)
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        # The lock is taken by a statement of its own, before this read: in READ COMMITTED a statement
+        # sees what was committed when it began, so a read in the statement that waits for the lock
+        # could miss the event committed while it waited, and chain to the one before.
+        cursor.execute(f"SELECT seq, hash FROM {AuditEvent._meta.db_table} ORDER BY seq DESC LIMIT 1")  # noqa: S608 -- the model's table
+        last = cursor.fetchone()
+    event.seq, event.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    event.hash = compute_hash(event)
+    sql.insert(event)
 
 
 def record(
@@ -163,8 +174,10 @@ def record(
 ) -> AuditEvent:
     """Append one event. Call it last in a service's transaction, so the chain lock is held briefly."""
     event = _event(actor, action, obj, object_type, object_id, object_repr, changes, context.current())
-    with transaction.atomic():
-        _append([event])
+    # No savepoint inside the caller's transaction: a failed append fails that whole transaction, which
+    # must not commit its change without its event.
+    with transaction.atomic(savepoint=False):
+        _append(event)
     return event
 
 
@@ -207,6 +220,11 @@ def record_many(
         "ip": ctx.ip,
         "algorithm": algorithm,
     }
+    # ``canonical_content`` sorts the keys, so an event's bytes are the fields before "changes" (the same
+    # in every event: encoded once), its changes (encoded once, for the hash and for their column), and
+    # the fields after them.
+    before = _CANONICAL_JSON.encode({k: v for k, v in common.items() if k < "changes"})
+    after = {k: v for k, v in common.items() if k > "changes"}
     with transaction.atomic():
         lock_chain()
         last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
@@ -217,27 +235,30 @@ def record_many(
                 object_type, object_id, object_repr = obj.object_type, str(obj.object_id), obj.object_repr
             else:
                 object_type, object_id, object_repr = obj._meta.label_lower, str(obj.pk), str(obj)
-            content = {
-                **common,
-                "seq": seq,
-                "object_type": object_type,
-                "object_id": object_id,
-                "object_repr": object_repr[:200],
-                "changes": _jsonable(changes or {}),
-                "prev_hash": prev_hash,
-            }
-            # ``canonical_content`` for a row whose time is already in its canonical text.
-            digest = hashlib.new(algorithm, _CANONICAL_JSON.encode(content).encode()).hexdigest()
+            object_repr = object_repr[:200]
+            changes_json = _CANONICAL_JSON.encode(_jsonable(changes or {}))
+            rest = _CANONICAL_JSON.encode(
+                {
+                    **after,
+                    "seq": seq,
+                    "object_type": object_type,
+                    "object_id": object_id,
+                    "object_repr": object_repr,
+                    "prev_hash": prev_hash,
+                }
+            )
+            content = f'{before[:-1]},"changes":{changes_json},{rest[1:]}'
+            digest = hashlib.new(algorithm, content.encode()).hexdigest()
             rows.append(
                 (
                     seq,
-                    content["actor_id"],
+                    common["actor_id"],
                     actor_name,
                     action,
                     object_type,
                     object_id,
-                    content["object_repr"],
-                    _CANONICAL_JSON.encode(content["changes"]),
+                    object_repr,
+                    changes_json,
                     ctx.request_id,
                     ctx.ip,
                     algorithm,

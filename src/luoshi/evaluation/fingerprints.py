@@ -16,7 +16,7 @@ import re
 import unicodedata
 from datetime import date
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, Max, Min, OuterRef
 
 from luoshi.core import bulk
@@ -45,14 +45,16 @@ def digest(narrative: str, problems: str, next_steps: str) -> tuple[str, int]:
 
 
 def report_fingerprint(report: ProgressReport) -> None:
-    """Store (or replace) the fingerprint of ``report`` as its text is now: one upsert."""
+    """Store (or replace) the fingerprint of ``report`` as its text is now: one upsert, written out (it
+    runs with every report, and the ORM's ``bulk_create(update_conflicts=True)`` cost more to build)."""
     value, length = digest(report.narrative, report.problems, report.next_steps)
-    ReportFingerprint.objects.bulk_create(
-        [ReportFingerprint(report_id=report.pk, digest=value, length=length)],
-        update_conflicts=True,
-        unique_fields=["report"],
-        update_fields=["digest", "length"],
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ReportFingerprint._meta.db_table} (report_id, digest, length)"  # noqa: S608 -- the model's table
+            " VALUES (%s, %s, %s)"
+            " ON CONFLICT (report_id) DO UPDATE SET digest = EXCLUDED.digest, length = EXCLUDED.length",
+            [report.pk, value, length],
+        )
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ audited.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from luoshi.core import bulk, trees
 from luoshi.directives.models import Clause, Directive
+from luoshi.organizations.models import Organization
 from luoshi.search import fulltext, tokens
 from luoshi.search.models import DIRECTIVE_KINDS, EntryKind, SearchEntry
 from luoshi.search.text import audience_term, searchable_text
@@ -375,44 +376,64 @@ def index_task(task: Task) -> None:
 
 def index_report(report: ProgressReport) -> None:
     """After a report was written: a report is seen by whoever sees its task, so its entry takes the
-    task entry's unit and audience (one query and one insert on the hot path of reporting). A task not
-    indexed yet (e.g. before a first reindex) gives them from its own units instead."""
+    task entry's unit and audience, copied by the statement that writes it (one statement on the hot
+    path of reporting). A task not indexed yet (e.g. before a first reindex) gives them from its own
+    units instead."""
+    text = searchable_text(source_fields(EntryKind.REPORT, report))
+    table = SearchEntry._meta.db_table
+    terms = "CAST(%s AS tsvector)" if connection.vendor == "postgresql" else "%s"
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in UPDATED)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT org_path, audience FROM {SearchEntry._meta.db_table}"  # noqa: S608 -- the model's table
-            " WHERE kind = %s AND object_id = %s",
-            [str(EntryKind.TASK), report.task_id],
-        )
-        task_entry = cursor.fetchone()
-    if task_entry is None:
-        task = report.task
-        org_path = task.lead_org_path
-        audience = _audience(_task_audiences_of([task])[task.pk])
-    else:
-        # On PostgreSQL the audience reads back in the tsvector's rendering, which it parses back the same.
-        org_path, audience = task_entry
-    text = searchable_text(source_fields(EntryKind.REPORT, report))
-    _write(
-        [
-            _Row(
+            f"INSERT INTO {table} (kind, object_id, task_id, org_path, text, tokens, audience, updated_at)"  # noqa: S608 -- names from the model, values bound
+            f" SELECT %s, %s, %s, org_path, %s, {terms}, audience, %s FROM {table}"
+            " WHERE kind = %s AND object_id = %s"
+            f" ON CONFLICT (kind, object_id) DO UPDATE SET {updates}",
+            [
                 str(EntryKind.REPORT),
                 report.pk,
                 report.task_id,
-                None,
-                org_path,
                 text,
                 _tokens(text),
-                audience,
-            )
-        ]
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                str(EntryKind.TASK),
+                report.task_id,
+            ],
+        )
+        if cursor.rowcount:
+            return
+    task = report.task
+    audience = _audience(_task_audiences_of([task])[task.pk])
+    row = _Row(
+        str(EntryKind.REPORT),
+        report.pk,
+        report.task_id,
+        None,
+        task.lead_org_path,
+        text,
+        _tokens(text),
+        audience,
     )
+    _write([row])
 
 
-def index_new_tasks(tasks: Sequence[Task]) -> None:
-    """Index tasks just created in this transaction from the rows in hand, where ``index_objects`` would
-    read them back: for bulk registrations. The directive's entries are widened once per directive; a
-    new task has no reports to follow."""
-    audiences = _task_audiences_of(tasks)
+def index_new_tasks(tasks: Sequence[Task], cooperating: Mapping[int, Iterable[Organization]]) -> None:
+    """Index tasks just created in this transaction from the rows in hand (``cooperating``: each task's
+    cooperating units by its id), where ``index_objects`` would read them back: for bulk registrations.
+    The directive's entries are widened once per directive; a new task has no reports to follow."""
+    chains: dict[str, set[int]] = {}  # the tasks of a list share a few units: each path is read once
+
+    def chain(path: str) -> set[int]:
+        if path not in chains:
+            chains[path] = _chain(path)
+        return chains[path]
+
+    audiences = {
+        task.pk: chain(task.lead_org_path).union(
+            chain(task.assigning_org.path), *(chain(org.path) for org in cooperating.get(task.pk, ()))
+        )
+        for task in tasks
+    }
     rows = []
     for task in tasks:
         text = searchable_text(source_fields(EntryKind.TASK, task))

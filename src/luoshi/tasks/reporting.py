@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from luoshi import access
 from luoshi.audit import services as audit
-from luoshi.core import workdays
+from luoshi.core import sql, workdays
 from luoshi.core.errors import Conflict, ValidationFailed
 from luoshi.evaluation import fingerprints
 from luoshi.evidence.services import evidence_attach
@@ -147,6 +147,9 @@ def report_progress(
     reported_on = reported_on or today
     errors: dict[str, list[str]] = {}
     cooperating = rules.is_cooperator(actor, locked)
+    # What the roll-up reads besides the chain, read once: its children totals say whether the task has
+    # subtasks (they are all off the path), and the roll-up below reuses them.
+    facts = None if cooperating else rollup.path_facts(chain)
     if progress is not None:
         if not 0 <= progress <= 100:
             errors["progress"] = [_("Progress is a percentage between 0 and 100.")]
@@ -154,7 +157,7 @@ def report_progress(
             errors["progress"] = [
                 _("The lead unit reports the progress; cooperating units report what they did.")
             ]
-        elif Task.objects.filter(parent=locked).exclude(status=TaskStatus.CANCELLED).exists():
+        elif facts is not None and locked.pk in facts.totals:
             errors["progress"] = [_("This task's progress is rolled up from its subtasks.")]
     if reported_on > today:
         errors["reported_on"] = [_("A report cannot be dated in the future.")]
@@ -169,18 +172,20 @@ def report_progress(
             locked.cooperating_orgs.filter(pk__in=own_units).values_list("pk", flat=True).first()
             or reporting_org_id
         )
-    report = ProgressReport.objects.create(
-        task=locked,
-        reporter=actor,
-        reporting_org_id=reporting_org_id,
-        reported_on=reported_on,
-        period_start=period_start,
-        period_end=period_end,
-        progress=progress,
-        narrative=narrative,
-        problems=problems.strip(),
-        next_steps=next_steps.strip(),
-        is_phase_completion=is_phase_completion,
+    report = sql.insert(
+        ProgressReport(
+            task=locked,
+            reporter=actor,
+            reporting_org_id=reporting_org_id,
+            reported_on=reported_on,
+            period_start=period_start,
+            period_end=period_end,
+            progress=progress,
+            narrative=narrative,
+            problems=problems.strip(),
+            next_steps=next_steps.strip(),
+            is_phase_completion=is_phase_completion,
+        )
     )
     evidence = evidence_attach(actor=actor, task=locked, files=files, report=report)
     changes: dict[str, Any] = {"report": report.pk, "evidence": [e.pk for e in evidence]}
@@ -191,8 +196,10 @@ def report_progress(
             locked.reported_progress = progress
         if locked.last_reported_on is None or reported_on > locked.last_reported_on:
             locked.last_reported_on = reported_on
-        save_task(locked, ["reported_progress", "last_reported_on"])
-        rollup.refresh(chain, today=today)
+        # The task's own change and its derived values in one UPDATE; the ancestors that changed after.
+        changed = rollup.recompute(chain, today=today, facts=facts)
+        save_task(locked, ["reported_progress", "last_reported_on", *rollup.DERIVED_FIELDS])
+        rollup.store([t for t in changed if t is not locked])
     search.index_report(report)
     # The evaluation finds copied reports by this digest of the text (to be refreshed by any correction).
     fingerprints.report_fingerprint(report)

@@ -5,8 +5,10 @@ non-cancelled children's progress (closed children count 100) and the worst of i
 children's lights. Three ways keep them right:
 
 - ``refresh(chain)``, the one entry point every service calls after a write, recomputes the written task
-  and its ancestors in memory from the children of the path (one aggregate query for all levels) and
-  writes the rows that changed (one batch). The query count does not grow with the depth.
+  and its ancestors in memory from the children of the path (one statement for all levels, milestones
+  included) and writes the rows that changed (one batch). The query count does not grow with the depth.
+  A service that saves the task itself may use its two halves, ``recompute`` and ``store``, to write
+  the task's derived values in its own UPDATE (``report_progress`` does).
 - ``check()`` streams every task once, children before parents, recomputes from the leaves and yields
   each difference from what is stored. It keeps only the open ancestors of the current row in memory.
   On a sound tree one statement answers first (every row agrees with its children's stored totals).
@@ -30,6 +32,7 @@ for the own lights), in Python only for the few tasks with milestones.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -40,6 +43,7 @@ from typing import Any, NamedTuple
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef
+from django.db.transaction import TransactionManagementError
 
 from luoshi.core import sql, trees, workdays
 from luoshi.tasks import lights
@@ -63,15 +67,77 @@ ID_BATCH = 900
 def lock_chain(task: Task) -> list[Task]:
     """The task and its ancestors, root first, locked for update.
 
-    Every service locks root-first, so two writers in one tree queue instead of deadlocking.
+    Every service locks root-first, so two writers in one tree queue instead of deadlocking. Every write
+    starts here, so the statement is written out (the ORM's ``select_for_update(of=("self",))`` cost
+    more to build than to run). The lead and assigning units are read when a service touches them: the
+    report, the most frequent write, needs neither, and joining them made planning the statement cost
+    more than running it.
     """
+    if connection.features.has_select_for_update and connection.get_autocommit():
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
     ids = trees.ids_in_path(task.path)
-    return list(
-        Task.objects.select_for_update(of=("self",))
-        .select_related("assigning_org", "lead_org")
-        .filter(pk__in=ids)
-        .order_by("path")
-    )
+    columns = _task_columns()
+    marks = ", ".join(["%s"] * len(ids))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns.sql} FROM {Task._meta.db_table} t"
+            f" WHERE t.id IN ({marks}) ORDER BY t.path{lock}",
+            ids,
+        )
+        return [columns.build(row) for row in cursor.fetchall()]
+
+
+@functools.cache
+def _task_columns() -> sql.ModelColumns[Task]:
+    return sql.ModelColumns(Task, "t")
+
+
+class PathFacts(NamedTuple):
+    """What the roll-up of a chain reads besides the chain's own rows."""
+
+    # The counted children of the chain's tasks that are not on the chain, totalled by parent.
+    totals: dict[int, lights.ChildTotals]
+    # The milestones of the chain's tasks, (due date, planned progress) by task.
+    milestones: dict[int, list[tuple[date, int]]]
+
+
+def path_facts(chain: Sequence[Task]) -> PathFacts:
+    """The children totals and milestones of ``chain``'s tasks, in one statement.
+
+    The rows off the chain hold current values, and no write to the chain changes them or the
+    milestones, so a service may read them before its write: ``report_progress`` also learns from the
+    totals whether its task has subtasks. Read after ``lock_chain``, never in its statement: a
+    statement sees what was committed when it began, and a writer that held the lock may have changed
+    a sibling subtree.
+    """
+    ids = [t.pk for t in chain]
+    ranks = lights.order()
+    facts = PathFacts({}, {})
+    # Plain SQL: this runs on every write, and building it through the ORM cost more than running it.
+    # The aggregate and the milestones share one round trip as the two halves of a UNION ALL; a
+    # milestone's row is the one without a count.
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT parent_id, COUNT(*), SUM(weight), SUM(weight * progress), MIN({_rank_sql('light')}),"
+            f" NULL FROM {Task._meta.db_table} WHERE parent_id IN ({marks}) AND id NOT IN ({marks})"
+            f" AND status <> '{TaskStatus.CANCELLED}' GROUP BY parent_id"
+            " UNION ALL SELECT task_id, NULL, NULL, NULL, planned_progress, due_on"
+            f" FROM {Milestone._meta.db_table} WHERE task_id IN ({marks})",
+            [*ids, *ids, *ids],
+        )
+        for task_id, count, weight, weighted, number, due_on in cursor.fetchall():
+            if count is None:
+                facts.milestones.setdefault(task_id, []).append((sql.as_date(due_on), number))
+            else:
+                facts.totals[task_id] = lights.ChildTotals(
+                    count=count,
+                    weight=weight,
+                    weighted_progress=weighted,
+                    worst_light=ranks[number] if number < len(ranks) else None,
+                )
+    return facts
 
 
 def refresh(chain: Sequence[Task], *, today: date | None = None) -> list[Task]:
@@ -79,45 +145,21 @@ def refresh(chain: Sequence[Task], *, today: date | None = None) -> list[Task]:
 
     ``chain`` is the task's ancestors root first and the task itself last (as ``lock_chain`` returns
     them), holding what the service has just saved. Returns the rows whose derived values changed.
-    Queries: one aggregate over the children of the path, at most one for milestones, at most one batch
-    of UPDATEs.
+    Queries: one for the children totals and milestones of the path, at most one batch of UPDATEs.
     """
+    changed = recompute(chain, today=today)
+    store(changed)
+    return changed
+
+
+def recompute(
+    chain: Sequence[Task], *, today: date | None = None, facts: PathFacts | None = None
+) -> list[Task]:
+    """``refresh`` without the write: the derived values are set on the rows in memory, and the rows
+    whose values changed are returned, for ``store`` or for the service to save with its own change
+    (``facts`` is what ``path_facts(chain)`` gave, when the service has read it already)."""
     today = today or workdays.today()
-    ids = [t.pk for t in chain]
-    ranks = lights.order()
-    others: dict[int, lights.ChildTotals] = {}
-    # Children of the path's nodes that are not on the path: their stored values are current. Plain SQL:
-    # this runs on every write, and building the same statement through the ORM cost more than running it.
-    table, marks = Task._meta.db_table, ", ".join(["%s"] * len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT parent_id, COUNT(*), SUM(weight), SUM(weight * progress), MIN({_rank_sql('light')})"
-            f" FROM {table} WHERE parent_id IN ({marks}) AND id NOT IN ({marks})"
-            f" AND status <> '{TaskStatus.CANCELLED}' GROUP BY parent_id",
-            [*ids, *ids],
-        )
-        for parent_id, count, weight, weighted, worst in cursor.fetchall():
-            others[parent_id] = lights.ChildTotals(
-                count=count,
-                weight=weight,
-                weighted_progress=weighted,
-                worst_light=ranks[worst] if worst < len(ranks) else None,
-            )
-
-    def active_children(index: int) -> int:
-        below = chain[index + 1] if index + 1 < len(chain) else None
-        on_path = int(below is not None and below.status != TaskStatus.CANCELLED)
-        return on_path + (others[ids[index]].count if ids[index] in others else 0)
-
-    # Milestones matter only where expected progress is judged: open leaves.
-    planned = [t.pk for i, t in enumerate(chain) if t.status in OPEN_STATUSES and active_children(i) == 0]
-    milestones: dict[int, list[tuple[date, int]]] = {}
-    if planned:
-        for task_id, due_on, planned_progress in Milestone.objects.filter(task_id__in=planned).values_list(
-            "task_id", "due_on", "planned_progress"
-        ):
-            milestones.setdefault(task_id, []).append((due_on, planned_progress))
-
+    others, milestones = path_facts(chain) if facts is None else facts
     changed: list[Task] = []
     below: Task | None = None
     for node in reversed(chain):
@@ -126,20 +168,27 @@ def refresh(chain: Sequence[Task], *, today: date | None = None) -> list[Task]:
             totals.merge(others[node.pk])
         if below is not None and below.status != TaskStatus.CANCELLED:
             totals.add(weight=below.weight, progress=below.progress, light=below.light)
-        values = derive(node, totals, milestones.get(node.pk, ()), today)
+        # Milestones matter only where expected progress is judged: open leaves.
+        judged = node.status in OPEN_STATUSES and totals.count == 0
+        values = derive(node, totals, milestones.get(node.pk, ()) if judged else (), today)
         if any(getattr(node, f) != v for f, v in values.items()):
             for field, value in values.items():
                 setattr(node, field, value)
             changed.append(node)
         below = node
-    if changed:
+    return changed
+
+
+def store(rows: Sequence[Task]) -> None:
+    """Write the derived columns of ``rows`` (locked, as ``recompute`` left them)."""
+    if rows:
         # One statement per changed row, sent as one batch; cheaper to build than bulk_update's CASEs.
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"UPDATE {table} SET {', '.join(f'{f} = %s' for f in DERIVED_FIELDS)} WHERE id = %s",
-                [[*(getattr(t, f) for f in DERIVED_FIELDS), t.pk] for t in changed],
+                f"UPDATE {Task._meta.db_table} SET {', '.join(f'{f} = %s' for f in DERIVED_FIELDS)}"
+                " WHERE id = %s",
+                [[*(getattr(t, f) for f in DERIVED_FIELDS), t.pk] for t in rows],
             )
-    return changed
 
 
 def derive(
@@ -287,7 +336,7 @@ def repair(*, today: date | None = None) -> None:
     """
     _require_update_from()
     table = Task._meta.db_table
-    with transaction.atomic(), sql.without_jit(), connection.cursor() as cursor:
+    with transaction.atomic(), sql.without_jit(work_mem=sql.BIG_WORK_MEM), connection.cursor() as cursor:
         if today is not None:
             _store_own_values(cursor, today)
         # Rows without counted children hold their own values: nothing below them matters. With
@@ -320,7 +369,7 @@ def advance(*, today: date) -> int:
     Returns how many tasks' own values changed.
     """
     _require_update_from()
-    with transaction.atomic(), sql.without_jit(), connection.cursor() as cursor:
+    with transaction.atomic(), sql.without_jit(work_mem=sql.BIG_WORK_MEM), connection.cursor() as cursor:
         changed = _store_own_values(cursor, today)
         if changed:
             _roll_up_chains(cursor, changed)
@@ -334,11 +383,10 @@ def _roll_up_chains(cursor: Any, changed: Sequence[tuple[int, str]]) -> None:
     for _pk, path in changed:
         for depth, pk in enumerate(trees.ids_in_path(path), start=1):
             depth_of[pk] = depth
-    # The chains in a scratch table the statements join (created in the transaction, gone with it on
-    # PostgreSQL; IF NOT EXISTS and emptied for a later call on the same connection).
-    cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS rollup_chain (id BIGINT PRIMARY KEY, depth INTEGER)")
-    cursor.execute("DELETE FROM rollup_chain")
+    # The chains in a scratch table the statements join.
+    sql.scratch_table(cursor, "rollup_chain", "id BIGINT PRIMARY KEY, depth INTEGER")
     cursor.executemany("INSERT INTO rollup_chain (id, depth) VALUES (%s, %s)", list(depth_of.items()))
+    sql.analyze(cursor, "rollup_chain")
     # Rows of the chains without counted children hold their own values (those without milestones were
     # written with their own values already).
     cursor.execute(
@@ -459,23 +507,43 @@ def _store_own_values(cursor: Any, today: date) -> list[tuple[int, str]]:
     table = Task._meta.db_table
     due = _next_report_due_sql("t")
     own, overridden, params = _own_light_sql("t", "kids.pid IS NULL", today, next_due=due)
+    # First the rows that change, judged in one scan of the table into a scratch table; then those few
+    # written by key. One UPDATE … FROM the judged table read the whole table twice (it joined every
+    # row to itself by key) to write a few thousand.
+    sql.scratch_table(
+        cursor,
+        "rollup_judged",
+        "id BIGINT PRIMARY KEY, due DATE, own VARCHAR(16), overridden BOOLEAN, leaf BOOLEAN,"
+        " progress INTEGER, was_due DATE, was_own VARCHAR(16), was_light VARCHAR(16), was_progress INTEGER",
+    )
     cursor.execute(
-        f"UPDATE {table} SET next_report_due = judged.due, own_light = judged.own,"
-        " light_overridden = judged.overridden,"
-        f" light = CASE WHEN judged.leaf THEN judged.own ELSE {table}.light END,"
-        f" progress = CASE WHEN judged.leaf THEN judged.progress ELSE {table}.progress END"
+        "INSERT INTO rollup_judged (id, due, own, overridden, leaf, progress, was_due, was_own, was_light,"
+        " was_progress) SELECT j.id, j.due, j.own, j.overridden, j.leaf, j.progress, j.was_due, j.was_own,"
+        " j.was_light, j.was_progress"
         f" FROM (SELECT t.id, {due} AS due, {own} AS own, {overridden} AS overridden,"
-        f" kids.pid IS NULL AS leaf, {_own_progress('t')} AS progress FROM {table} AS t"
+        f" kids.pid IS NULL AS leaf, {_own_progress('t')} AS progress, t.next_report_due AS was_due,"
+        " t.own_light AS was_own, t.light_overridden AS was_overridden, t.light AS was_light,"
+        f" t.progress AS was_progress FROM {table} AS t"
         f" LEFT JOIN (SELECT DISTINCT parent_id AS pid FROM {table} WHERE parent_id IS NOT NULL"
         f" AND status <> '{TaskStatus.CANCELLED}') AS kids ON kids.pid = t.id"
         f" LEFT JOIN (SELECT DISTINCT task_id FROM {Milestone._meta.db_table}) AS planned"
-        " ON planned.task_id = t.id WHERE planned.task_id IS NULL) AS judged"
-        f" WHERE {table}.id = judged.id"
-        f" AND ({_differs(f'{table}.next_report_due', 'judged.due')} OR {table}.own_light <> judged.own"
-        f" OR {table}.light_overridden <> judged.overridden"
-        f" OR (judged.leaf AND ({table}.light <> judged.own OR {table}.progress <> judged.progress)))"
-        f" RETURNING {table}.id, {table}.path",
+        " ON planned.task_id = t.id WHERE planned.task_id IS NULL) AS j"
+        f" WHERE {_differs('j.was_due', 'j.due')} OR j.was_own <> j.own OR j.was_overridden <> j.overridden"
+        " OR (j.leaf AND (j.was_light <> j.own OR j.was_progress <> j.progress))",
         params,
+    )
+    sql.analyze(cursor, "rollup_judged")
+    # A row a service wrote meanwhile (its derived values no longer those judged) was brought to today
+    # by the service itself, and is left alone.
+    cursor.execute(
+        f"UPDATE {table} SET next_report_due = j.due, own_light = j.own, light_overridden = j.overridden,"
+        f" light = CASE WHEN j.leaf THEN j.own ELSE {table}.light END,"
+        f" progress = CASE WHEN j.leaf THEN j.progress ELSE {table}.progress END"
+        f" FROM rollup_judged j WHERE {table}.id = j.id"
+        f" AND NOT ({_differs(f'{table}.next_report_due', 'j.was_due')})"
+        f" AND {table}.own_light = j.was_own AND {table}.light = j.was_light"
+        f" AND {table}.progress = j.was_progress"
+        f" RETURNING {table}.id, {table}.path"
     )
     changed = [(pk, path) for pk, path in cursor.fetchall()]
     planned = _store_planned_own_values(today)

@@ -1,0 +1,89 @@
+"""Written-out statements (``luoshi.core.sql``): the rows they write and read are the ORM's own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import DatabaseError, connection
+from django.db.models import F
+from django.forms.models import model_to_dict
+
+from luoshi.core import sql
+from luoshi.notifications.models import Notification
+from luoshi.organizations.models import Organization, User
+
+pytestmark = pytest.mark.django_db
+
+
+def stored(obj: Notification) -> dict[str, object]:
+    row = Notification.objects.get(pk=obj.pk)
+    return {f.attname: getattr(row, f.attname) for f in Notification._meta.concrete_fields}
+
+
+def test_insert_writes_the_row_save_writes() -> None:
+    person = User.objects.create(username="sql.person")
+    fields = {"recipient": person, "kind": "task.assign", "payload": {"标题": "雨污分流"}}
+    by_orm = Notification.objects.create(**fields, idempotency_key="orm")
+    by_sql = sql.insert(Notification(**fields, idempotency_key="sql"))
+
+    assert by_sql.pk is not None
+    assert by_sql.pk != by_orm.pk
+    assert not by_sql._state.adding
+    assert by_sql._state.db == "default"
+    ours, theirs = stored(by_sql), stored(by_orm)
+    assert by_sql.created_at == ours["created_at"]  # stamped by ``auto_now_add``, as save does
+    for different in ("id", "created_at", "idempotency_key"):
+        del ours[different], theirs[different]
+    assert ours == theirs
+
+
+def test_insert_refuses_an_unsaved_related_object_as_save_does() -> None:
+    with pytest.raises(ValueError, match="unsaved related object 'recipient'"):
+        sql.insert(Notification(recipient=User(username="not.saved"), kind="task.assign"))
+
+
+def test_update_writes_only_the_named_fields() -> None:
+    person = User.objects.create(username="sql.person")
+    note = Notification.objects.create(recipient=person, kind="task.assign")
+    note.attempts, note.last_error, note.kind = 3, "连接超时", "changed in memory only"
+
+    sql.update(note, ["attempts", "last_error"])
+
+    row = Notification.objects.get(pk=note.pk)
+    assert (row.attempts, row.last_error, row.kind) == (3, "连接超时", "task.assign")
+
+
+def test_update_of_a_missing_row_fails_as_save_does() -> None:
+    person = User.objects.create(username="sql.person")
+    note = Notification.objects.create(recipient=person, kind="task.assign")
+    Notification.objects.filter(pk=note.pk).delete()
+
+    with pytest.raises(DatabaseError, match="did not affect any rows"):
+        sql.update(note, ["attempts"])
+
+
+def test_an_expression_is_left_to_save() -> None:
+    person = User.objects.create(username="sql.person")
+    note = Notification.objects.create(recipient=person, kind="task.assign", attempts=1)
+    note.attempts = F("attempts") + 1
+
+    sql.update(note, ["attempts"])
+
+    assert Notification.objects.get(pk=note.pk).attempts == 2
+
+
+def test_model_columns_build_the_instances_the_orm_reads(city) -> None:
+    Organization.objects.filter(pk=city.tiexi.pk).update(is_active=False)
+    columns = sql.ModelColumns(Organization, "o")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns.sql} FROM {Organization._meta.db_table} o ORDER BY o.id")  # noqa: S608
+        built = [columns.build(row) for row in cursor.fetchall()]
+
+    expected = list(Organization.objects.order_by("pk"))
+    assert [model_to_dict(o) for o in built] == [model_to_dict(o) for o in expected]
+    # Converted as the ORM converts them: booleans, and aware date-times (SQLite stores text).
+    assert {o.is_active for o in built} == {True, False}
+    assert all(isinstance(o.created_at, datetime) and o.created_at.tzinfo is not None for o in built)
+    assert [o.created_at.astimezone(UTC) for o in built] == [o.created_at.astimezone(UTC) for o in expected]
+    assert not built[0]._state.adding
