@@ -7,7 +7,7 @@ import io
 from datetime import date
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from luoshi.audit.models import AuditEvent
 from luoshi.core.errors import NotAllowed, NotFound
@@ -283,3 +283,35 @@ def test_importing_is_set_based_and_leaves_the_same_record_as_one_task_at_a_time
     assert created.count() == 93
     assert SearchEntry.objects.filter(kind="task", object_id__in=[t.pk for t in tasks]).count() == 93
     assert verify_chain().ok
+
+
+def test_cells_are_read_as_the_list_writes_them(desk):
+    """Date cells, numbers, numbers kept as text, blank rows and spaces around names read as before the
+    import read workbooks with calamine (``tests/core/test_xlsx.py`` compares the two readers)."""
+    data = workbook(
+        [
+            ["001", "完成燃煤锅炉淘汰", "\u3000铁西区 ", "", "", date(2024, 9, 30), ""],
+            [],  # a blank row between tasks
+            [2, "开展扬尘专项整治", "铁东区", "", "", 45657, ""],  # a date typed as its serial number
+            [3.0, " 巩固整改成果 ", "铁西区", "铁东区", "", "2024-06-30", ""],
+        ]
+    )
+    book = load_workbook(io.BytesIO(data))
+    book.active["F5"].number_format = "yyyy-mm-dd"  # shown as 2024-12-31
+    out = io.BytesIO()
+    book.save(out)
+    report = run(desk, out.getvalue())
+    assert report.ok, report.errors
+    assert [(r.row, r.number, r.title, r.lead, r.deadline_text, r.due_on) for r in report.rows] == [
+        (3, "001", "完成燃煤锅炉淘汰", "铁西区", "2024-09-30", date(2024, 9, 30)),
+        (5, "2", "开展扬尘专项整治", "铁东区", "2024-12-31", date(2024, 12, 31)),
+        (6, "3", "巩固整改成果", "铁西区", "2024-06-30", date(2024, 6, 30)),
+    ]
+    assert Task.objects.filter(directive=desk.directive).count() == 3
+
+
+def test_an_error_cell_is_named_as_written(desk):
+    data = workbook([[1, "任务甲", "#N/A", "", "", "年底前", ""]])  # a lookup that failed
+    report = run(desk, data)
+    assert _messages(report) == [(3, "牵头单位", "Row 3, column “牵头单位”: No unit is called “#N/A”.")]
+    assert not Task.objects.exists()

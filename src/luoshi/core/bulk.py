@@ -11,6 +11,7 @@ JSON, encrypted columns) go through the field.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from django.db import connection, models, transaction
@@ -103,14 +104,15 @@ def copy_new_rows(model: type[models.Model], columns: Sequence[str], rows: Seque
         return written
 
 
-def _preparer(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
+def _preparer(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
+    """What turns the field's Python value into the database's, or None when the value goes as it is."""
     if type(field) in _AS_IS:
-        return lambda value: value
+        return None
     if isinstance(field, models.ForeignKey) and type(field.target_field) in (
         models.AutoField,
         models.BigAutoField,
     ):
-        return lambda value: value
+        return None
     return lambda value: field.get_db_prep_save(value, connection)
 
 
@@ -129,21 +131,33 @@ def insert_new(objs: Sequence[M], *, before_write: Callable[[M], None] | None = 
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     columns = [meta.pk.column, *(f.column for f in fields)]
-    prepare = [_preparer(f) for f in fields]
-    auto = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
 
-    # One instant for the whole call, so that rows written together say so.
+    # One instant for the whole call, so that rows written together say so; prepared for the database
+    # once, as it is the same in every row.
     now = timezone.now()
-    stamps = [
-        (f.attname, now if isinstance(f, models.DateTimeField) else timezone.localdate(now)) for f in auto
-    ]
+    stamps: list[tuple[int, str, Any, Any]] = []  # (column, attribute, value, as written)
+    converted: list[tuple[int, Callable[[Any], Any]]] = []  # (column, preparation)
+    for column, field in enumerate(fields, start=1):
+        prepare = _preparer(field)
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            stamp = now if isinstance(field, models.DateTimeField) else timezone.localdate(now)
+            stamps.append((column, field.attname, stamp, prepare(stamp) if prepare else stamp))
+        elif prepare is not None:
+            converted.append((column, prepare))
+    # The row's values in column order, read by one C call; the few that need converting are replaced.
+    values_of = attrgetter("pk", *(f.attname for f in fields))
 
-    def row(obj: M) -> tuple[Any, ...]:
+    def row(obj: M) -> list[Any]:
         if before_write is not None:
             before_write(obj)
-        for attname, stamp in stamps:
+        for _column, attname, stamp, _written in stamps:
             setattr(obj, attname, stamp)
-        return (obj.pk, *(p(getattr(obj, f.attname)) for p, f in zip(prepare, fields, strict=True)))
+        values = list(values_of(obj))
+        for column, prepare in converted:
+            values[column] = prepare(values[column])
+        for column, _attname, _stamp, written in stamps:
+            values[column] = written
+        return values
 
     with transaction.atomic():
         for obj, key in zip(objs, _new_keys(model, len(objs)), strict=True):

@@ -18,11 +18,9 @@ through ``task_create`` in one transaction, followed by one summary audit event.
 from __future__ import annotations
 
 import difflib
-import io
 import os
 import re
 import tempfile
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -34,12 +32,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
-from openpyxl.worksheet.cell_range import CellRange
 
 from luoshi import access
 from luoshi.audit import services as audit
-from luoshi.core import trees
+from luoshi.core import trees, xlsx
 from luoshi.core.errors import NotAllowed
 from luoshi.directives.models import Directive, FocusArea
 from luoshi.organizations.models import Membership, Organization, User
@@ -52,7 +48,6 @@ QUERY_CHUNK = 500
 TITLE_MAX = Task._meta.get_field("title").max_length or 200
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-MERGE_CELL = re.compile(r'<(?:\w+:)?mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
 UNIT_SEPARATORS = re.compile(r"[、，,；;\n]+")
 LEAD_MARK = re.compile(r"[(（]\s*(牵头|lead)\s*[)）]$", re.IGNORECASE)
 # Posts written after a leader's name in lists ("张伟副市长"); the name is what is matched.
@@ -250,15 +245,7 @@ def _read_bytes(file: Any) -> tuple[bytes, str]:
     return file.read(), os.path.basename(str(getattr(file, "name", "") or ""))
 
 
-@dataclass
-class _Worksheet:
-    """The rows of the first worksheet (values only, streamed) and its merged ranges."""
-
-    rows: Iterator[tuple[Any, ...]]
-    merges: list[CellRange]
-
-
-def _open_sheet(data: bytes) -> Any:
+def _open_sheet(data: bytes) -> xlsx.Worksheet:
     not_xlsx = _FileProblem(
         _error(
             0,
@@ -283,20 +270,14 @@ def _open_sheet(data: bytes) -> Any:
     if not data.startswith(ZIP_MAGIC):
         raise not_xlsx
     try:
-        # Read-only mode streams the rows (several times faster on long lists) but does not load merged
-        # ranges, so those are read from the worksheet's XML directly.
-        workbook = load_workbook(io.BytesIO(data), data_only=True, read_only=True)
-        sheet = workbook.worksheets[0]
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
-            xml = package.read(sheet._worksheet_path).decode("utf-8", "replace")
-    # A zip that is not a workbook fails in many ways inside openpyxl; to the uploader they mean one thing.
-    except Exception as exc:
+        return xlsx.first_worksheet(data)
+    except xlsx.NotAWorkbook as exc:
         raise not_xlsx from exc
-    merges = [CellRange(ref) for ref in MERGE_CELL.findall(xml)]
-    return _Worksheet(rows=sheet.iter_rows(values_only=True), merges=merges)
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # nearly every cell, and no conversion needed
+        return value.replace("\u3000", " ").replace("\xa0", " ").strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -304,7 +285,7 @@ def _text(value: Any) -> str:
     return str(value).replace("\u3000", " ").replace("\xa0", " ").strip()
 
 
-def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[Any], set[int]]]:
+def _sheet_rows(sheet: xlsx.Worksheet) -> Iterator[tuple[int, list[Any], set[int]]]:
     """Non-blank rows: number, values, and the (0-based) columns where a merge across columns starts.
 
     A cell merged down a column counts for every row it covers; a merge across columns only in its first
@@ -389,7 +370,7 @@ def _title_and_description(text: str) -> tuple[str, str]:
 class _Sheet:
     """The header row and the data rows of the first worksheet."""
 
-    def __init__(self, sheet: Any) -> None:
+    def __init__(self, sheet: xlsx.Worksheet) -> None:
         rows = _sheet_rows(sheet)
         self.header_row, self.columns = self._find_header(rows)
         self.data: list[tuple[int, list[Any], set[int]]] = []
@@ -481,24 +462,35 @@ class _Sheet:
         index = self.columns[key][0]
         return cells[index] if index < len(cells) else None
 
+    def text(self, texts: list[str], key: str) -> str:
+        """``_text`` of the cell of column ``key``, from the row's texts."""
+        if key not in self.columns:
+            return ""
+        index = self.columns[key][0]
+        return texts[index] if index < len(texts) else ""
+
     def parse(self, reference: date) -> list[_Row]:
         rows: list[_Row] = []
         section = ""
+        title_index = self.columns["title"][0]
         for number, cells, across in self.data:
-            filled = [i for i, cell in enumerate(cells) if _text(cell)]
-            title_index = self.columns["title"][0]
+            texts = [_text(cell) for cell in cells]  # once per cell, for the check here and the row
+            filled = [i for i, text in enumerate(texts) if text]
             if len(filled) == 1 and (filled[0] in across or filled[0] != title_index):
-                section = _text(cells[filled[0]])
+                section = texts[filled[0]]
                 continue
-            rows.append(self._parse_row(number, cells, section, reference))
+            rows.append(self._parse_row(number, cells, texts, section, reference))
         return rows
 
-    def _parse_row(self, number: int, cells: list[Any], section: str, reference: date) -> _Row:
-        title, description = _title_and_description(_text(self.value(cells, "title")))
+    def _parse_row(
+        self, number: int, cells: list[Any], texts: list[str], section: str, reference: date
+    ) -> _Row:
+        title, description = _title_and_description(self.text(texts, "title"))
         deadline_raw = self.value(cells, "deadline")
-        lead_parts = _split_units(_text(self.value(cells, "lead")))
-        unit_parts = _split_units(_text(self.value(cells, "units")))
-        coop_parts = _split_units(_text(self.value(cells, "cooperating")))
+        deadline_text = self.text(texts, "deadline")
+        lead_parts = _split_units(self.text(texts, "lead"))
+        unit_parts = _split_units(self.text(texts, "units"))
+        coop_parts = _split_units(self.text(texts, "cooperating"))
         marked = [name for name, lead in (*lead_parts, *unit_parts, *coop_parts) if lead]
         if marked:
             leads = marked[:1]
@@ -509,14 +501,14 @@ class _Sheet:
         others = [name for name, _lead in (*lead_parts, *unit_parts, *coop_parts) if name not in leads]
         preview = RowPreview(
             row=number,
-            number=_text(self.value(cells, "number")),
+            number=self.text(texts, "number"),
             section=section,
             title=title,
             lead=leads[0] if leads else "",
             cooperating=list(dict.fromkeys(others)),
-            leader=_text(self.value(cells, "leader")),
-            handler=_text(self.value(cells, "handler")),
-            deadline_text=_text(deadline_raw)
+            leader=self.text(texts, "leader"),
+            handler=self.text(texts, "handler"),
+            deadline_text=deadline_text
             if not isinstance(deadline_raw, date)
             else deadline_raw.isoformat()[:10],
         )
@@ -527,8 +519,8 @@ class _Sheet:
             cooperating_texts=preview.cooperating,
             leader_text=preview.leader,
             handler_text=preview.handler,
-            focus_text=_text(self.value(cells, "focus")),
-            outcome=_text(self.value(cells, "outcome")),
+            focus_text=self.text(texts, "focus"),
+            outcome=self.text(texts, "outcome"),
             description=description,
             deadline=None,
         )
@@ -539,14 +531,14 @@ class _Sheet:
         try:
             row.deadline = parse_deadline(deadline_raw, reference=reference)
         except UnreadableDeadline:
-            if _text(deadline_raw):
+            if deadline_text:
                 row.fail(
                     self.header("deadline"),
                     _(
                         "“%(text)s” is not a deadline that can be read. Write a date "
                         "(2022年9月30日, 9月30日前, 2022年底前, 第三季度), a cadence (每季度) or 长期坚持."
                     )
-                    % {"text": _text(deadline_raw)},
+                    % {"text": deadline_text},
                 )
             else:
                 row.fail(self.header("deadline"), _("The deadline is empty."))
