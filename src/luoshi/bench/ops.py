@@ -588,13 +588,24 @@ def o6_sweep(ctx: Context) -> list[Case]:
     catch_up = Case(op="O6", name="catch-up: first sweep of the loaded data (the day before)", target="once")
     first = Case(op="O6", name="sweep of the day, first run", target="≤ 30 s")
     second = Case(op="O6", name="sweep of the day, second run (creates nothing)", target="creates nothing")
+
+    def swept(day: date) -> Any:
+        result = sweep(today=day)
+        # The rows' foreign keys are checked when a transaction commits (PostgreSQL's are deferred), and
+        # this one never does: the checks are run here so that their time is counted.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        return result
+
     # Rolled back at the end, so that every run of the benchmark sweeps the same days afresh.
     with transaction.atomic():
-        before = catch_up.app.timed(lambda: sweep(today=yesterday))
+        before = catch_up.app.timed(lambda: swept(yesterday))
         catch_up.floor.timed(lambda: _floor_sweep(yesterday))
-        result = first.app.timed(lambda: sweep(today=ctx.today))
+        result = first.app.timed(lambda: swept(ctx.today))
         first.floor.timed(lambda: _floor_sweep(ctx.today))
-        again = second.app.timed(lambda: sweep(today=ctx.today))
+        again = second.app.timed(lambda: swept(ctx.today))
         second.floor.timed(lambda: _floor_sweep(ctx.today))
         transaction.set_rollback(True)
     for case, outcome in ((catch_up, before), (first, result), (second, again)):
@@ -662,6 +673,9 @@ def _floor_import(ctx: Context, rows: int) -> None:
         transaction.set_rollback(True)
 
 
+WARM_UP_ROWS = 100
+
+
 def o7_import(ctx: Context) -> list[Case]:
     """Excel import of 10,000 task rows (rolled back afterwards)."""
     function = _import_function()
@@ -671,13 +685,16 @@ def o7_import(ctx: Context) -> list[Case]:
     data = _import_workbook(ctx, IMPORT_ROWS)
     case = Case(op="O7", name=f"Excel import, {IMPORT_ROWS:,} rows", target="≥ 2,000 rows/s")
 
-    def app() -> Any:
+    def imported(workbook: bytes) -> Any:
         with transaction.atomic():
-            report = function(actor=ctx.overseer, directive=directive, file=io.BytesIO(data))
+            report = function(actor=ctx.overseer, directive=directive, file=io.BytesIO(workbook))
             transaction.set_rollback(True)
         return report
 
-    report = case.app.timed(app)
+    # Untimed: a small import first, as a running server has done before (the word segmenter loads its
+    # dictionary on first use, a second or two).
+    imported(_import_workbook(ctx, WARM_UP_ROWS))
+    report = case.app.timed(lambda: imported(data))
     case.floor.timed(lambda: _floor_import(ctx, IMPORT_ROWS))
     seconds = case.app.seconds[-1]
     case.facts["rows/s"] = round(IMPORT_ROWS / seconds)

@@ -32,6 +32,11 @@ class Notification(models.Model):
         verbose_name=_("recipient"),
         # The inbox index starts with the recipient and serves every lookup by recipient.
         db_index=False,
+        # No foreign key in the database (the ORM still cascades a deletion): a night's sweep writes
+        # hundreds of thousands of notifications from rows it has just read, and checking each one's
+        # person and task again at commit cost more than writing them. Notifications are the outbox
+        # of what happened, not its record: the audit trail is.
+        db_constraint=False,
     )
     # Dotted event name, e.g. "task.assign"; channels choose the wording and template by it.
     kind = models.CharField(_("kind"), max_length=64)
@@ -42,6 +47,7 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
         verbose_name=_("task"),
+        db_constraint=False,
     )
     payload = models.JSONField(_("payload"), default=dict)
     # Unique by a constraint rather than ``unique=True``: on PostgreSQL the latter adds a second index

@@ -33,16 +33,35 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import operator
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
+from functools import reduce
 from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, Expression, F, Func, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    DateField,
+    Exists,
+    Expression,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat, JSONObject
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -51,7 +70,7 @@ from django.utils.translation import ngettext
 from luoshi.audit import services as audit
 from luoshi.core import bulk, workdays
 from luoshi.core.errors import LuoshiError
-from luoshi.core.sql import as_date
+from luoshi.core.sql import BIG_WORK_MEM, analyze, as_date, scratch_table, without_jit
 from luoshi.notifications import services as notifications
 from luoshi.notifications.models import Notification, NotificationStatus
 from luoshi.organizations.models import Membership
@@ -64,7 +83,7 @@ from luoshi.supervision.models import (
     Urging,
     UrgingLevel,
     UrgingStatus,
-    levels_from,
+    level_rank,
 )
 from luoshi.tasks import notify, rollup, workflow
 from luoshi.tasks.models import (
@@ -164,7 +183,7 @@ def run(*, today: date) -> SweepResult:
             _waiting_reviews,
         ):
             started = time.perf_counter()
-            with transaction.atomic():
+            with transaction.atomic(), without_jit(work_mem=BIG_WORK_MEM):
                 step(today, result)
             result.seconds[step.__name__.lstrip("_")] = round(time.perf_counter() - started, 3)
         result.lookbacks_due = _lookbacks(today)
@@ -214,28 +233,49 @@ def _unmarked(rows: QuerySet[Any], key: Concat) -> QuerySet[Any]:
     return rows.annotate(mark_key=key).filter(~Exists(SweepMark.objects.filter(key=OuterRef("mark_key"))))
 
 
-def _mark(rows: QuerySet[Any], key: Concat, *, task: str, kind: str, today: date) -> int:
-    """Mark ``rows`` under their ``key`` (``task`` names the column of their task); returns how many were
-    not marked before.
+def _find_fresh(rows: QuerySet[Any], key: Concat, *, task: str) -> int:
+    """Copy the rows of ``rows`` not yet marked under their ``key`` into the scratch table
+    ``sweep_fresh`` (``task`` names the column of their task); returns how many.
 
-    ``rows`` are the ones given to ``_unmarked``, not its answer: the marks already made are skipped by
-    their unique key, not by an anti-join. An anti-join on the table being written is planned, when that
-    table is empty (a first sweep), as a scan of the whole table per row, and the rows the statement writes
-    make that scan longer at every row: hours over a province.
+    A day's sweep meets most of its candidates marked already (every report missing since the data
+    began is a candidate every night): the marks and the notifications are then written from this
+    short list, not from every candidate. Writing the marks of every candidate and letting the unique
+    key skip the old ones cost a probe of the key per candidate, hundreds of thousands a night; and an
+    anti-join on the table being written is planned, when that table is empty (a first sweep), as a
+    scan of the whole table per row. Here the anti-join reads the marks and writes elsewhere.
     """
     sql, params = (
-        rows.order_by()
-        .annotate(mark_key=key)
-        .values(mark_task=F(task), mark=F("mark_key"))
+        _unmarked(rows.order_by(), key)
+        .values(fresh_row=F("pk"), fresh_task=F(task), fresh_key=F("mark_key"))
         .query.sql_with_params()
     )
+    with connection.cursor() as cursor:
+        scratch_table(cursor, "sweep_fresh", "row_id BIGINT PRIMARY KEY, task_id BIGINT, mark_key TEXT")
+        cursor.execute(
+            "INSERT INTO sweep_fresh (row_id, task_id, mark_key)"  # noqa: S608 -- a compiled query, values bound
+            f" SELECT f.fresh_row, f.fresh_task, f.fresh_key FROM ({sql}) f",
+            params,
+        )
+        found = max(cursor.rowcount, 0)
+        analyze(cursor, "sweep_fresh")
+        return found
+
+
+def _fresh(rows: QuerySet[Any], key: Concat) -> QuerySet[Any]:
+    """The rows of ``rows`` that ``_find_fresh`` found, with their ``key`` as ``mark_key``."""
+    return rows.filter(pk__in=RawSQL("SELECT row_id FROM sweep_fresh", ())).annotate(mark_key=key)
+
+
+def _mark_fresh(*, kind: str, today: date) -> int:
+    """Mark the rows ``_find_fresh`` found; returns how many were not marked before (a sweep running at
+    the same moment may have marked some: the unique key keeps one)."""
     table = connection.ops.quote_name(SweepMark._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({connection.ops.quote_name('key')}, kind, task_id, swept_on)"  # noqa: S608 -- names from the model, values bound
-            f" SELECT m.mark, %s, m.mark_task, %s FROM ({sql}) m WHERE true"
+            " SELECT mark_key, %s, task_id, %s FROM sweep_fresh WHERE true"
             f" ON CONFLICT ({connection.ops.quote_name('key')}) DO NOTHING",
-            [kind, connection.ops.adapt_datefield_value(today), *params],
+            [kind, connection.ops.adapt_datefield_value(today)],
         )
         return max(cursor.rowcount, 0)
 
@@ -290,9 +330,17 @@ def _notify_once(
 ) -> int:
     """Queue ``kind`` about each task not yet marked under its ``key``, and mark them: one statement for
     the notifications and one for the marks, whatever the number of tasks. Returns how many."""
-    fresh = _unmarked(tasks, key)
-    _queue(fresh, task="pk", key=F("mark_key"), kind=kind, payload=_about_task(**payload), audience=audience)
-    return _mark(tasks, key, task="pk", kind=kind, today=today)
+    if not _find_fresh(tasks, key, task="pk"):
+        return 0
+    _queue(
+        _fresh(tasks, key),
+        task="pk",
+        key=F("mark_key"),
+        kind=kind,
+        payload=_about_task(**payload),
+        audience=audience,
+    )
+    return _mark_fresh(kind=kind, today=today)
 
 
 class _Outbox:
@@ -395,12 +443,13 @@ def _count_unanswered_urgings(today: date, result: SweepResult) -> None:
     changed = services.sync_overdue_urgings(candidates.values_list("pk", flat=True), today=today)
     result.tasks_with_unanswered_urgings = len(changed)
     key = _key("urging:", F("pk"), ":unanswered")
-    fresh = _unmarked(past, key)
+    if not _find_fresh(past, key, task="task_id"):
+        return
     # Their issuers and the supervisors over the assigning unit (``services.overseers``), the latter
     # asked once per unit.
     supervisors: dict[int, set[int]] = {}
     outbox = _Outbox()
-    for urging in fresh.select_related("task__assigning_org").order_by("pk"):
+    for urging in _fresh(past, key).select_related("task__assigning_org").order_by("pk"):
         task = urging.task
         if task.assigning_org_id not in supervisors:
             supervisors[task.assigning_org_id] = notify.supervisors_over(task.assigning_org)
@@ -420,7 +469,7 @@ def _count_unanswered_urgings(today: date, result: SweepResult) -> None:
             },
         )
     outbox.flush()
-    result.urgings_unanswered = _mark(past, key, task="task_id", kind="urging.unanswered", today=today)
+    result.urgings_unanswered = _mark_fresh(kind="urging.unanswered", today=today)
 
 
 # --- 3. and 4.: notices and lights ----------------------------------------------------------------
@@ -455,25 +504,34 @@ def _announce_lights(today: date, result: SweepResult) -> None:
     lit = Task.objects.filter(status__in=OPEN_STATUSES, own_light__in=ANNOUNCED_LIGHTS).exclude(
         status=TaskStatus.DRAFT
     )
-    _queue(
-        lit.filter(~Exists(AnnouncedLight.objects.filter(task_id=OuterRef("pk")))),
-        task="pk",
-        key=_key("light:", F("pk"), ":", F("own_light"), f":{today.isoformat()}"),
-        kind=_key("task.light.", F("own_light")),
-        payload=_about_task(light=F("own_light")),
-        audience=_lead_unit(),
-    )
-    # The lights announced before are skipped by their key, not by an anti-join (see ``_mark``).
+    # The tasks entering a light, copied first (see ``_find_fresh``): most lit tasks were announced
+    # before, and the notifications and the announced lights are written from this short list.
     sql, params = (
-        lit.order_by().values(announced=F("pk"), announced_light=F("own_light")).query.sql_with_params()
+        lit.filter(~Exists(AnnouncedLight.objects.filter(task_id=OuterRef("pk"))))
+        .order_by()
+        .values("pk", "own_light")
+        .query.sql_with_params()
     )
     table = connection.ops.quote_name(AnnouncedLight._meta.db_table)
     with connection.cursor() as cursor:
+        scratch_table(cursor, "sweep_entering", "task_id BIGINT PRIMARY KEY, light TEXT")
+        cursor.execute(f"INSERT INTO sweep_entering (task_id, light) {sql}", params)
+        if cursor.rowcount == 0:
+            return
+        analyze(cursor, "sweep_entering")
+        _queue(
+            lit.filter(pk__in=RawSQL("SELECT task_id FROM sweep_entering", ())),
+            task="pk",
+            key=_key("light:", F("pk"), ":", F("own_light"), f":{today.isoformat()}"),
+            kind=_key("task.light.", F("own_light")),
+            payload=_about_task(light=F("own_light")),
+            audience=_lead_unit(),
+        )
+        # ON CONFLICT for a sweep running at the same moment.
         cursor.execute(
             f"INSERT INTO {table} (task_id, light, since)"  # noqa: S608 -- names from the model, values bound
-            f" SELECT e.announced, e.announced_light, %s FROM ({sql}) e WHERE true"
-            " ON CONFLICT (task_id) DO NOTHING",
-            [connection.ops.adapt_datefield_value(today), *params],
+            " SELECT task_id, light, %s FROM sweep_entering WHERE true ON CONFLICT (task_id) DO NOTHING",
+            [connection.ops.adapt_datefield_value(today)],
         )
         result.lights_announced = max(cursor.rowcount, 0)
 
@@ -529,140 +587,196 @@ def _reason(rule: EscalationRule, due_on: date, today: date) -> str:
 
 
 def _climb_ladder(today: date, result: SweepResult) -> None:
-    """Issue, per task, the highest level of the ladder its lateness reaches and no urging of that level or
-    higher exists for its current due date. Highest rules first, so a task met late on the ladder (e.g. the
-    first sweep after an installation) gets one urging at its level, not one of every level below."""
+    """Issue, per task, the highest level of the ladder its lateness reaches, when no urging of that level
+    or higher exists for its current due date. So a task met late on the ladder (e.g. the first sweep
+    after an installation) gets one urging at its level, not one of every level below.
+
+    One pass over the tasks for the whole ladder: each task's highest rule is a ``CASE`` over the rules,
+    highest first, and one anti-join asks for an urging at or above it (a pass per rule read every late
+    task and its urgings seven times, most of a night's sweep at province scale).
+    """
     active = sorted(EscalationRule.objects.filter(is_active=True), key=lambda r: r.rank, reverse=True)
+    if not active:
+        return
+
+    def per_rule(value: Any, output_field: Any) -> Case:
+        return Case(
+            *(When(_reaches(rule, today), then=value(rule)) for rule in active),
+            default=None,
+            output_field=output_field,
+        )
+
+    leader = Coalesce(F("responsible_leader_id"), F("handler_id"))
+    tasks = (
+        Task.objects.filter(status__in=URGED_STATUSES)
+        .filter(reduce(operator.or_, (_reaches(rule, today) for rule in active)))
+        .annotate(
+            reached_rule=per_rule(lambda rule: Value(rule.pk), BigIntegerField()),
+            reached_rank=per_rule(lambda rule: Value(rule.rank), IntegerField()),
+            reached_person=per_rule(
+                lambda rule: leader if rule.recipients == Recipients.LEADER else F("handler_id"),
+                BigIntegerField(),
+            ),
+            reached_key=per_rule(
+                lambda rule: _key("sweep:", F("pk"), f":{rule.level}:", _IsoDate("due_on")), CharField()
+            ),
+        )
+        .filter(
+            ~Exists(
+                Urging.objects.filter(task_id=OuterRef("pk"), task_due_on=OuterRef("due_on"))
+                .annotate(level_rank=_level_rank())
+                .filter(level_rank__gte=OuterRef("reached_rank"))
+            )
+        )
+    )
+    issued = _issue_urgings(active, tasks, today)
     for rule in active:
-        above = Urging.objects.filter(
-            task_id=OuterRef("pk"), task_due_on=OuterRef("due_on"), level__in=levels_from(rule.level)
-        )
-        tasks = (
-            Task.objects.filter(status__in=URGED_STATUSES)
-            .filter(_reaches(rule, today))
-            .filter(~Exists(above))
-        )
-        respond_by = (
-            workdays.add_working_days(today, rule.respond_working_days)
-            if rule.respond_working_days and rule.level != UrgingLevel.REMINDER
-            else None
-        )
-        issued = _issue_urgings(rule, tasks, today, respond_by)
-        if issued:
-            result.urgings_issued[rule.level] = issued
+        if issued.get(rule.pk):
+            result.urgings_issued[rule.level] = issued[rule.pk]
 
 
-def _issue_urgings(rule: EscalationRule, tasks: QuerySet[Task], today: date, respond_by: date | None) -> int:
-    """What ``services.create_urging`` does for each of ``tasks`` (the urging, its notifications, its
-    audit event), in bulk: one ``INSERT … SELECT`` of the urgings, one of their notifications, and their
-    audit events appended in one batch. Returns how many urgings were issued.
+def _level_rank() -> Case:
+    """``level_rank`` of an urging's level, in SQL."""
+    return Case(
+        *(When(level=level, then=Value(level_rank(level))) for level in UrgingLevel.values),
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
 
-    The tasks are first copied into a scratch table: their selection reads the urgings (no urging of this
-    level or higher yet), and a statement that reads the table it writes is planned, when that table is
-    empty (a first sweep), as a scan of the table per row, which its own rows make longer at every row.
-    A reason depends only on the task's due date (and the rule and today), so the reasons are written
-    once per due date, into a scratch table the insert joins.
+
+def _respond_by(rule: EscalationRule, today: date) -> date | None:
+    if rule.respond_working_days and rule.level != UrgingLevel.REMINDER:
+        return workdays.add_working_days(today, rule.respond_working_days)
+    return None
+
+
+def _issue_urgings(rules: Sequence[EscalationRule], tasks: QuerySet[Any], today: date) -> dict[int, int]:
+    """What ``services.create_urging`` does for each of ``tasks`` at its ``reached_rule`` (the urging,
+    its notifications, its audit event), in bulk: one ``INSERT … SELECT`` of the urgings, one of their
+    notifications per kind of recipients, and their audit events appended in one batch. Returns how many
+    urgings were issued, by rule.
+
+    The tasks are first copied into a scratch table: their selection reads the urgings (no urging of
+    their level or higher yet), and a statement that reads the table it writes is planned, when that
+    table is empty (a first sweep), as a scan of the table per row, which its own rows make longer at
+    every row. A reason depends only on the rule and the task's due date (and today), so the reasons
+    are written once per rule and due date, into a scratch table the insert joins.
     """
     ops = connection.ops
-    person = (
-        Coalesce(F("responsible_leader_id"), F("handler_id"))
-        if rule.recipients == Recipients.LEADER
-        else F("handler_id")
-    )
+    by_pk = {rule.pk: rule for rule in rules}
     sql, params = (
         tasks.order_by()
-        .values(
-            urged=F("pk"),
-            urged_due=F("due_on"),
-            urged_org=F("lead_org_id"),
-            urged_person=person,
-            urged_key=_key("sweep:", F("pk"), f":{rule.level}:", _IsoDate("due_on")),
-        )
+        .values("pk", "reached_rule", "due_on", "lead_org_id", "reached_person", "reached_key")
         .query.sql_with_params()
     )
     table = ops.quote_name(Urging._meta.db_table)
     with connection.cursor() as cursor:
-        # Created in the transaction; IF NOT EXISTS for a later rule, or a later sweep on the connection.
-        cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS sweep_urged (task_id BIGINT PRIMARY KEY, due_on DATE,"
-            " org_id BIGINT, person_id BIGINT, sweep_key TEXT)"
+        scratch_table(
+            cursor,
+            "sweep_urged",
+            "task_id BIGINT PRIMARY KEY, rule_id BIGINT, due_on DATE, org_id BIGINT, person_id BIGINT,"
+            " sweep_key TEXT",
+        )
+        scratch_table(
+            cursor, "sweep_reason", "rule_id BIGINT, due_on DATE, reason TEXT, PRIMARY KEY (rule_id, due_on)"
         )
         cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS sweep_reason (due_on DATE PRIMARY KEY, reason TEXT)"
-        )
-        cursor.execute("DELETE FROM sweep_urged")
-        cursor.execute("DELETE FROM sweep_reason")
-        cursor.execute(
-            "INSERT INTO sweep_urged (task_id, due_on, org_id, person_id, sweep_key)"  # noqa: S608 -- a compiled query, values bound
-            f" SELECT t.urged, t.urged_due, t.urged_org, t.urged_person, t.urged_key FROM ({sql}) t",
+            f"INSERT INTO sweep_urged (task_id, rule_id, due_on, org_id, person_id, sweep_key) {sql}",
             params,
         )
-        cursor.execute("SELECT DISTINCT due_on FROM sweep_urged")
-        reasons = {due: _reason(rule, due, today) for due in (as_date(d) for (d,) in cursor.fetchall())}
+        analyze(cursor, "sweep_urged")
+        cursor.execute("SELECT DISTINCT rule_id, due_on FROM sweep_urged")
+        reasons = {
+            (rule_id, due): _reason(by_pk[rule_id], due, today)
+            for rule_id, due in ((r, as_date(d)) for r, d in cursor.fetchall())
+        }
         if not reasons:
-            return 0
+            return {}
         cursor.executemany(
-            "INSERT INTO sweep_reason (due_on, reason) VALUES (%s, %s)",
-            [(ops.adapt_datefield_value(due), reason) for due, reason in reasons.items()],
+            "INSERT INTO sweep_reason (rule_id, due_on, reason) VALUES (%s, %s, %s)",
+            [(rule_id, ops.adapt_datefield_value(due), reason) for (rule_id, due), reason in reasons.items()],
         )
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 -- name from the model
         before = cursor.fetchone()[0]
+        level = Case(*(When(id=rule.pk, then=Value(rule.level)) for rule in rules))
+        respond_by = Case(
+            *(When(id=rule.pk, then=Value(_respond_by(rule, today))) for rule in rules),
+            output_field=DateField(),
+        )
+        # The level and the date to answer by of each rule, as columns of the rule's row.
+        rule_sql, rule_params = (
+            EscalationRule.objects.filter(pk__in=by_pk)
+            .values(rule=F("pk"), rule_level=level, rule_respond_by=respond_by)
+            .query.sql_with_params()
+        )
         cursor.execute(
             f"INSERT INTO {table} (task_id, level, reason, rule_id, issued_on, task_due_on, to_org_id,"  # noqa: S608 -- names from the model, values bound
             " to_person_id, respond_by, response, status, close_note, sweep_key, version, created_at)"
-            " SELECT t.task_id, %s, r.reason, %s, %s, t.due_on, t.org_id, t.person_id, %s, '', %s, '',"
-            " t.sweep_key, 1, %s FROM sweep_urged t JOIN sweep_reason r ON r.due_on = t.due_on"
-            " ORDER BY t.task_id",
+            " SELECT t.task_id, k.rule_level, r.reason, t.rule_id, %s, t.due_on, t.org_id, t.person_id,"
+            " k.rule_respond_by, '', %s, '', t.sweep_key, 1, %s FROM sweep_urged t"
+            " JOIN sweep_reason r ON r.rule_id = t.rule_id AND r.due_on = t.due_on"
+            f" JOIN ({rule_sql}) k ON k.rule = t.rule_id ORDER BY t.task_id",
             [
-                rule.level,
-                rule.pk,
                 ops.adapt_datefield_value(today),
-                ops.adapt_datefield_value(respond_by),
                 UrgingStatus.OPEN,
                 ops.adapt_datetimefield_value(timezone.now()),
+                *rule_params,
             ],
         )
-    # The urgings just written: rows of this rule and day with ids past the last one before (a hand
+    # The urgings just written: rows of a rule and of today with ids past the last one before (a hand
     # urging written meanwhile has no rule).
-    issued = Urging.objects.filter(rule=rule, issued_on=today, pk__gt=before, sweep_key__isnull=False)
-    _queue(
-        issued,
-        task="task_id",
-        key=_key("urging:", F("pk"), ":issued"),
-        kind="urging.issued",
-        payload=JSONObject(
-            task_id=F("task_id"),
-            title=F("task__title"),
-            status=F("task__status"),
-            urging_id=F("pk"),
-            level=F("level"),
-            reason=F("reason"),
-            respond_by=F("respond_by"),
-        ),
-        audience=_Audience(**services.urging_audience_columns(rule.recipients)),
+    issued = Urging.objects.filter(
+        rule__isnull=False, issued_on=today, pk__gt=before, sweep_key__isnull=False
     )
-    label = str(UrgingLevel(rule.level).label)
-    return audit.record_many(
-        actor=services.system_actor(),
-        action="urging.issue",
-        items=(
-            (
-                audit.Target(Urging._meta.label_lower, pk, f"{label} · {title}"),
+    for recipients in sorted({rule.recipients for rule in rules}):
+        _queue(
+            issued.filter(rule__recipients=recipients),
+            task="task_id",
+            key=_key("urging:", F("pk"), ":issued"),
+            kind="urging.issued",
+            payload=JSONObject(
+                task_id=F("task_id"),
+                title=F("task__title"),
+                status=F("task__status"),
+                urging_id=F("pk"),
+                level=F("level"),
+                reason=F("reason"),
+                respond_by=F("respond_by"),
+            ),
+            audience=_Audience(**services.urging_audience_columns(recipients)),
+        )
+    labels = {rule.pk: str(UrgingLevel(rule.level).label) for rule in rules}
+    counts: dict[int, int] = {}
+
+    def events() -> Iterator[tuple[audit.Target, dict[str, Any]]]:
+        rows = issued.order_by("pk").values_list(
+            "pk",
+            "rule_id",
+            "task_id",
+            "task__title",
+            "task_due_on",
+            "to_org_id",
+            "to_person_id",
+            "respond_by",
+        )
+        for pk, rule_id, task_id, title, due_on, to_org_id, to_person_id, respond_by in rows:
+            counts[rule_id] = counts.get(rule_id, 0) + 1
+            rule = by_pk[rule_id]
+            yield (
+                audit.Target(Urging._meta.label_lower, pk, f"{labels[rule_id]} · {title}"),
                 {
                     "task": task_id,
                     "level": rule.level,
-                    "reason": reasons[due_on],
+                    "reason": reasons[(rule_id, due_on)],
                     "to_org": to_org_id,
                     "to_person": to_person_id,
                     "respond_by": respond_by,
-                    "rule": rule.pk,
+                    "rule": rule_id,
                 },
             )
-            for pk, task_id, title, due_on, to_org_id, to_person_id in issued.order_by("pk").values_list(
-                "pk", "task_id", "task__title", "task_due_on", "to_org_id", "to_person_id"
-            )
-        ),
-    )
+
+    audit.record_many(actor=services.system_actor(), action="urging.issue", items=events())
+    return counts
 
 
 # --- 7.: reports, acknowledgements, reviews -------------------------------------------------------
@@ -718,11 +832,12 @@ def _waiting_reviews(today: date, result: SweepResult) -> None:
         status=RequestStatus.PENDING, task__status=TaskStatus.UNDER_REVIEW, created_at__lt=cutoff
     )
     key = _key("review_waiting:", F("pk"))
-    waiting = _unmarked(pending, key)
+    if not _find_fresh(pending, key, task="task_id"):
+        return
     # The deciders include the supervisors over the assigning unit, which only Python finds; reviews
     # waiting are few.
     outbox = _Outbox()
-    for request in waiting.select_related("task__assigning_org").order_by("pk"):
+    for request in _fresh(pending, key).select_related("task__assigning_org").order_by("pk"):
         outbox.add(
             kind="review.waiting",
             task=request.task,
@@ -734,7 +849,7 @@ def _waiting_reviews(today: date, result: SweepResult) -> None:
             },
         )
     outbox.flush()
-    result.reviews_waiting = _mark(pending, key, task="task_id", kind="review.waiting", today=today)
+    result.reviews_waiting = _mark_fresh(kind="review.waiting", today=today)
 
 
 # --- 8.: look-backs -------------------------------------------------------------------------------

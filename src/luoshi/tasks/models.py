@@ -316,7 +316,9 @@ class Task(models.Model):
             # other units are skipped in the index, before reading the table.
             models.Index(fields=["due_on", "id", "lead_org_path"], name="task_ledger_due_idx"),
             models.Index(fields=["clause"], name="task_clause_idx"),
-            models.Index(fields=["parent"], name="task_parent_idx"),
+            # With the status, "has it a subtask that counts" is answered from the index alone (leaves,
+            # the roll-up): the sweep asks it of every task with a report due.
+            models.Index(fields=["parent", "status"], name="task_parent_status_idx"),
             # The roll-up repair walks the tree level by level.
             models.Index(fields=["depth"], name="task_depth_idx"),
         ]
