@@ -30,9 +30,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         return
     once = pytest.mark.skip(reason="runs on its own database whatever the suite's; the SQLite pass runs it")
+    # A test that asks for no database cannot reach one (pytest-django refuses it), so the PostgreSQL pass
+    # would repeat it exactly: the text analysis, the calendars, the ciphers.
+    no_database = pytest.mark.skip(reason="uses no database; the SQLite pass runs it")
+    database_fixtures = {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+    }
     for item in items:
         if item.get_closest_marker("own_database"):
             item.add_marker(once)
+        elif not item.get_closest_marker("django_db") and not database_fixtures & set(
+            getattr(item, "fixturenames", ())
+        ):
+            item.add_marker(no_database)
 
 
 @dataclass
