@@ -599,9 +599,11 @@ def _climb_ladder(today: date, result: SweepResult) -> None:
     if not active:
         return
 
+    reaches = {rule.pk: _reaches(rule, today) for rule in active}
+
     def per_rule(value: Any, output_field: Any) -> Case:
         return Case(
-            *(When(_reaches(rule, today), then=value(rule)) for rule in active),
+            *(When(reaches[rule.pk], then=value(rule)) for rule in active),
             default=None,
             output_field=output_field,
         )
@@ -609,7 +611,7 @@ def _climb_ladder(today: date, result: SweepResult) -> None:
     leader = Coalesce(F("responsible_leader_id"), F("handler_id"))
     tasks = (
         Task.objects.filter(status__in=URGED_STATUSES)
-        .filter(reduce(operator.or_, (_reaches(rule, today) for rule in active)))
+        .filter(reduce(operator.or_, reaches.values()))
         .annotate(
             reached_rule=per_rule(lambda rule: Value(rule.pk), BigIntegerField()),
             reached_rank=per_rule(lambda rule: Value(rule.rank), IntegerField()),
