@@ -5,11 +5,15 @@ from __future__ import annotations
 import base64
 import importlib
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 
 import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.test import override_settings
 
 from luoshi.organizations import services as orgs
 from luoshi.organizations.models import Organization, OrganizationKind, Role, User
@@ -33,18 +37,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # A test that asks for no database cannot reach one (pytest-django refuses it), so the PostgreSQL pass
     # would repeat it exactly: the text analysis, the calendars, the ciphers.
     no_database = pytest.mark.skip(reason="uses no database; the SQLite pass runs it")
-    database_fixtures = {
-        "db",
-        "transactional_db",
-        "django_db_reset_sequences",
-        "django_db_serialized_rollback",
-    }
     for item in items:
         if item.get_closest_marker("own_database"):
             item.add_marker(once)
-        elif not item.get_closest_marker("django_db") and not database_fixtures & set(
-            getattr(item, "fixturenames", ())
-        ):
+        elif not _uses_database(item):
             item.add_marker(no_database)
 
 
@@ -99,8 +95,8 @@ def ensure_default_ladder() -> None:
     seeded.seed(django_apps, None)
 
 
-@pytest.fixture
-def city(db: None) -> City:
+def build_city() -> City:
+    """The city, made through the services as a supervision office would (with its audit trail)."""
     ensure_default_ladder()
     K = OrganizationKind
     gov = orgs.organization_create(
@@ -153,6 +149,97 @@ def city(db: None) -> City:
         chen=make_person("chengang", "陈刚", tiexi_street, Role.HANDLER),
         tiexi_admin=make_person("tiexiadmin", "铁西区管理员", tiexi, Role.ADMIN),
     )
+
+
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+)
+# Fixtures and ``django_db`` options that take a test's database work outside a rolled-back transaction on
+# the default database (``databases``: other databases too), so it cannot run inside a module's shared one.
+COMMITTING_FIXTURES = frozenset(
+    {"transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+)
+COMMITTING_MARKS = ("transaction", "reset_sequences", "serialized_rollback", "databases")
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    return item.get_closest_marker("django_db") is not None or bool(
+        DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def _commits(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and any(marker.kwargs.get(key) for key in COMMITTING_MARKS):
+        return True
+    return bool(COMMITTING_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+@dataclass(frozen=True)
+class SharedCity:
+    """The keys of a city built once for a module; each test reads its own fresh instances."""
+
+    organizations: dict[str, int]
+    people: dict[str, int]
+
+    def read(self) -> City:
+        orgs_by_pk = Organization.objects.in_bulk(self.organizations.values())
+        people_by_pk = User.objects.in_bulk(self.people.values())
+        return City(
+            **{field: orgs_by_pk[pk] for field, pk in self.organizations.items()},
+            **{field: people_by_pk[pk] for field, pk in self.people.items()},
+        )
+
+
+@contextmanager
+def _connection_kept() -> Iterator[None]:
+    """A server closes the database connection when a request ends, and a test closing a response it read
+    does the same (Django's signal, ``close_old_connections``); here that would end the module's transaction
+    and lose its city."""
+    database = connections[DEFAULT_DB_ALIAS]
+    database.close_if_unusable_or_obsolete = lambda: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del database.close_if_unusable_or_obsolete
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _shared_city(request: pytest.FixtureRequest, django_db_blocker) -> Iterator[SharedCity | None]:
+    """Builds the city once for a module whose tests all run in rolled-back transactions.
+
+    Each test's own transaction is then a savepoint inside the module's, so whatever a test changes is
+    undone before the next, as with a city built per test; the module's transaction is rolled back at its
+    end. A module where any test commits (a live server, a worker, ``transaction=True``) builds its city
+    per test, since a committing test cannot run inside a transaction held open around it.
+    """
+    items = [item for item in request.session.items if item.module is request.module]
+    on_database = [item for item in items if _uses_database(item)]
+    if (
+        len(on_database) < 2
+        or any("city" not in item.fixturenames for item in on_database)
+        or any(_commits(item) for item in on_database)
+    ):
+        yield None
+        return
+    request.getfixturevalue("django_db_setup")
+    fast_hashing = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast_hashing, _connection_kept(), transaction.atomic():
+        built = build_city()
+        members = {f.name: getattr(built, f.name) for f in fields(City)}
+        yield SharedCity(
+            organizations={name: o.pk for name, o in members.items() if isinstance(o, Organization)},
+            people={name: o.pk for name, o in members.items() if isinstance(o, User)},
+        )
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def city(db: None, _shared_city: SharedCity | None) -> City:
+    """The city: the module's shared one where it has one (read afresh), else built for this test."""
+    if _shared_city is not None:
+        return _shared_city.read()
+    return build_city()
 
 
 @pytest.fixture
