@@ -652,14 +652,21 @@ def _import_workbook(ctx: Context, rows: int) -> bytes:
 
 
 def _floor_import(ctx: Context, rows: int) -> None:
+    """The rows an import writes, by ``COPY``: the tasks, their search entries and their audit events,
+    with the values the app computes (terms, hashes, the audience) given as constants."""
+    from luoshi.audit.models import AuditEvent
     from luoshi.bench.load import TASK_FIELDS, _Table
+    from luoshi.core import bulk
 
     base = (Task.objects.aggregate(top=Max("pk"))["top"] or 0) + 1_000_000
+    seq = (AuditEvent.objects.aggregate(top=Max("seq"))["top"] or 0) + 1
     root = ctx.root
+    now = timezone.now()
+    digest = "0" * 64
+    ids = range(base + 1, base + rows + 1)
 
     def task_rows() -> Any:
-        for n in range(1, rows + 1):
-            task_id = base + n
+        for n, task_id in enumerate(ids, start=1):
             path = trees.segment(task_id)
             yield (
                 task_id, None, path, 1, None, None, f"导入任务 {n}", root.pk, root.pk, root.path, None,
@@ -669,7 +676,22 @@ def _floor_import(ctx: Context, rows: int) -> None:
             )  # fmt: skip
 
     with transaction.atomic():
-        _Table(Task, TASK_FIELDS, timezone.now()).insert(task_rows())
+        _Table(Task, TASK_FIELDS, now).insert(task_rows())
+        bulk.copy_rows(
+            SearchEntry,
+            ["kind", "object_id", "task_id", "org_path", "text", "tokens", "audience", "updated_at"],
+            (("task", t, t, root.path, f"导入任务 {t}", "导入 任务", f"u{root.pk}", now) for t in ids),
+        )
+        bulk.copy_rows(
+            AuditEvent,
+            ["seq", "occurred_at", "actor_id", "actor_name", "action", "object_type", "object_id",
+             "object_repr", "changes", "request_id", "ip", "algorithm", "prev_hash", "hash"],
+            (
+                (seq + i, now, ctx.overseer.pk, "", "task.create", "tasks.task", str(t), f"导入任务 {t}",
+                 '{"title": "导入任务"}', "", "", "sha256", digest, digest)
+                for i, t in enumerate(ids)
+            ),
+        )  # fmt: skip
         transaction.set_rollback(True)
 
 
