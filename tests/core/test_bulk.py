@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from luoshi.core import bulk
 from luoshi.notifications.models import Notification
@@ -58,3 +59,25 @@ def test_copy_new_rows_skips_taken_keys_and_counts_what_it_wrote() -> None:
     assert written == 2
     assert sorted(Tag.objects.values_list("name", flat=True)) == ["fresh", "other", "taken"]
     assert bulk.copy_new_rows(Tag, ["name"], []) == 0
+
+
+def test_sqlite_writes_many_rows_a_statement(monkeypatch) -> None:
+    """On SQLite each statement that changes the search entries makes the full-text index write its
+    pending terms out, so rows go many to a statement (as many as the bound parameters allow), never
+    one statement a row."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL writes by COPY")
+    monkeypatch.setattr(bulk, "BATCH", 40)
+    names = [(f"tag {n}",) for n in range(100)]
+    statements: list[str] = []
+    connection.ensure_connection()
+    connection.connection.set_trace_callback(statements.append)
+    try:
+        assert bulk.copy_rows(Tag, ["name"], iter(names)) == 100
+        assert bulk.copy_new_rows(Tag, ["name"], [*names[90:], ("one more",)]) == 1
+    finally:
+        connection.connection.set_trace_callback(None)
+
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 4  # 40 + 40 + 20 rows, then the 11 rows of the second call
+    assert Tag.objects.count() == 101

@@ -178,28 +178,20 @@ def _write(entries: Sequence[_Row]) -> None:
     columns = "kind, object_id, task_id, directive_id, org_path, text, tokens, audience, updated_at"
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in UPDATED)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    per_statement = max(1, min(CHUNK, _max_parameters() // 9))
+    upsert = f"ON CONFLICT (kind, object_id) DO UPDATE SET {updates}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One row per statement, sent in one pipeline: psycopg converts the statement once, where a
             # statement binding 500 rows' parameters was parsed anew in Python each time (a second per
             # 10,000 tasks imported).
             cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES {row}"  # noqa: S608 -- names from the model, values bound
-                f" ON CONFLICT (kind, object_id) DO UPDATE SET {updates}",
+                f"INSERT INTO {table} ({columns}) VALUES {row} {upsert}",  # noqa: S608 -- names from the model, values bound
                 [(*entry, now) for entry in entries],
             )
             return
-        for start in range(0, len(entries), per_statement):
-            batch = entries[start : start + per_statement]
-            params: list[Any] = []
-            for entry in batch:
-                params += [*entry, now]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))}"  # noqa: S608 -- names and placeholders only
-                f" ON CONFLICT (kind, object_id) DO UPDATE SET {updates}",
-                params,
-            )
+        bulk.insert_values(
+            cursor, f"INSERT INTO {table} ({columns})", 9, ((*entry, now) for entry in entries), upsert
+        )
 
 
 def _insert_new(entries: Sequence[_Row]) -> None:
@@ -208,17 +200,6 @@ def _insert_new(entries: Sequence[_Row]) -> None:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     # On PostgreSQL the terms are read as tsvector literals, as ``CAST(%s AS tsvector)`` reads them.
     bulk.copy_rows(SearchEntry, [*_Row._fields, "updated_at"], ((*entry, now) for entry in entries))
-
-
-def _max_parameters() -> int:
-    """Bound parameters one statement may carry on this connection."""
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        connection.ensure_connection()
-        # SQLite's own limit (32,766 since 3.32) rather than Django's fixed 999 for the oldest builds.
-        return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
-    return 65_535
 
 
 def _load(kind: str, ids: Sequence[int]) -> list[SearchEntry]:
