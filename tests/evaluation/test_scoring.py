@@ -147,6 +147,23 @@ def test_movement_since_the_previous_period(quarter: Quarter) -> None:
     assert [r.org_id for r in table if r.rank][:2] == [city.tiexi.pk, city.tiedong.pk]
 
 
+def test_the_stored_table_on_the_hot_path_is_the_stored_table_in_one_query(
+    quarter: Quarter, django_assert_num_queries
+) -> None:
+    """The cockpit's league table (``stored_only``) reads the active scheme's stored table in one query,
+    and it is the table the full lookup reads, for anyone and for a person who sees part of it."""
+    city = quarter.desk.city
+    services.evaluation_run(actor=city.zhao, period=Q1)
+    for user in (None, city.wang):
+        expected = selectors.league_table(Q1, parent=city.government, user=user)
+        with django_assert_num_queries(1):
+            fast = selectors.league_table(Q1, parent=city.government, user=user, stored_only=True)
+        assert fast == expected
+        assert fast
+    # A period nobody computed: nothing, and nothing computed live.
+    assert selectors.league_table(Period.parse("2024-01"), parent=city.government, stored_only=True) == []
+
+
 def test_the_number_of_queries_does_not_grow_with_units_or_tasks(quarter: Quarter) -> None:
     """Set-based scoring: more units and tasks at the same depths cost no extra query."""
     from django.db import connection

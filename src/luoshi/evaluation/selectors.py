@@ -109,43 +109,49 @@ def league_table(
     """
     if isinstance(period, str):
         period = Period.parse(period)
-    scheme = scheme or current_scheme()
-    stored = evaluation_for(period, scheme)
     if kind == SubjectKind.UNIT:
         parent = parent or default_parent()
         if parent is None:
             return []
+    if stored_only and scheme is None:
+        # The hot path in one query: the scores of the active scheme's stored table for the period
+        # (there is at most one active scheme, and one table per scheme and period), or none.
+        active = Score.objects.filter(evaluation__scheme__is_active=True, evaluation__period_key=period.key)
+        return _stored_rows(active, kind=kind, parent=parent, user=user)
+    scheme = scheme or current_scheme()
+    stored = evaluation_for(period, scheme)
     if stored is not None:
-        # The subject's name, not the whole person: their contact details are encrypted columns that
-        # would be decrypted for every row.
-        scores = (
-            Score.objects.filter(evaluation=stored, kind=kind)
-            .select_related("organization", "person")
-            .only(*SCORE_ROW_FIELDS)
-        )
-        if kind == SubjectKind.UNIT:
-            scores = scores.filter(peer_group=parent)
-        if user is not None:
-            scores = access.visible(user, scores)
-        rows = [
-            Row(
-                rank=s.rank,
-                previous_rank=s.previous_rank,
-                org_id=s.organization_id,
-                person_id=s.person_id,
-                name=s.subject_name,
-                score=s.score,
-                previous_score=s.previous_score,
-                components=s.components,
-                flag_count=s.flag_count,
-                score_id=s.pk,
-            )
-            for s in scores
-        ]
-        return sorted(rows, key=_sort_key)
+        return _stored_rows(Score.objects.filter(evaluation=stored), kind=kind, parent=parent, user=user)
     if stored_only:
         return []
     return _live_table(period, scheme, parent=parent, user=user, kind=kind)
+
+
+def _stored_rows(scores: QuerySet[Score], *, kind: str, parent: Organization | None, user: Any) -> list[Row]:
+    """The rows of a stored table (``scores``), ranked, as far as ``user`` (None: anyone) may see them."""
+    # The subject's name, not the whole person: their contact details are encrypted columns that would
+    # be decrypted for every row.
+    scores = scores.filter(kind=kind).select_related("organization", "person").only(*SCORE_ROW_FIELDS)
+    if kind == SubjectKind.UNIT:
+        scores = scores.filter(peer_group=parent)
+    if user is not None:
+        scores = access.visible(user, scores)
+    rows = [
+        Row(
+            rank=s.rank,
+            previous_rank=s.previous_rank,
+            org_id=s.organization_id,
+            person_id=s.person_id,
+            name=s.subject_name,
+            score=s.score,
+            previous_score=s.previous_score,
+            components=s.components,
+            flag_count=s.flag_count,
+            score_id=s.pk,
+        )
+        for s in scores
+    ]
+    return sorted(rows, key=_sort_key)
 
 
 def previous_ranks(scheme: Scheme, period: Period) -> dict[tuple[str, int], tuple[int | None, Any]]:
