@@ -179,6 +179,16 @@ def scratch_table(cursor: Any, name: str, columns: str) -> None:
     cursor.execute(f"DELETE FROM {name}")  # noqa: S608 -- a constant name
 
 
+def fill_scratch_table(cursor: Any, name: str, columns: str, select: str, params: Sequence[Any]) -> int:
+    """``scratch_table`` ``name`` holding the rows of ``select`` (its columns in the order of ``columns``),
+    analysed for the statements that read it next; returns how many rows it received."""
+    scratch_table(cursor, name, columns)
+    cursor.execute(f"INSERT INTO {name} {select}", params)
+    received = max(cursor.rowcount, 0)
+    analyze(cursor, name)
+    return received
+
+
 def analyze(cursor: Any, name: str) -> None:
     """Tell PostgreSQL's planner how many rows a scratch table just received. Autovacuum never analyses
     temporary tables, and a plan made without numbers took a join of 900,000 entering lights to the

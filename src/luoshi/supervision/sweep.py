@@ -70,7 +70,7 @@ from django.utils.translation import ngettext
 from luoshi.audit import services as audit
 from luoshi.core import bulk, workdays
 from luoshi.core.errors import LuoshiError
-from luoshi.core.sql import BIG_WORK_MEM, analyze, as_date, scratch_table, without_jit
+from luoshi.core.sql import BIG_WORK_MEM, as_date, fill_scratch_table, scratch_table, without_jit
 from luoshi.notifications import services as notifications
 from luoshi.notifications.models import Notification, NotificationStatus
 from luoshi.organizations.models import Membership
@@ -250,15 +250,13 @@ def _find_fresh(rows: QuerySet[Any], key: Concat, *, task: str) -> int:
         .query.sql_with_params()
     )
     with connection.cursor() as cursor:
-        scratch_table(cursor, "sweep_fresh", "row_id BIGINT PRIMARY KEY, task_id BIGINT, mark_key TEXT")
-        cursor.execute(
-            "INSERT INTO sweep_fresh (row_id, task_id, mark_key)"  # noqa: S608 -- a compiled query, values bound
-            f" SELECT f.fresh_row, f.fresh_task, f.fresh_key FROM ({sql}) f",
+        return fill_scratch_table(
+            cursor,
+            "sweep_fresh",
+            "row_id BIGINT PRIMARY KEY, task_id BIGINT, mark_key TEXT",
+            f"SELECT f.fresh_row, f.fresh_task, f.fresh_key FROM ({sql}) f",  # noqa: S608 -- a compiled query, values bound
             params,
         )
-        found = max(cursor.rowcount, 0)
-        analyze(cursor, "sweep_fresh")
-        return found
 
 
 def _fresh(rows: QuerySet[Any], key: Concat) -> QuerySet[Any]:
@@ -514,11 +512,9 @@ def _announce_lights(today: date, result: SweepResult) -> None:
     )
     table = connection.ops.quote_name(AnnouncedLight._meta.db_table)
     with connection.cursor() as cursor:
-        scratch_table(cursor, "sweep_entering", "task_id BIGINT PRIMARY KEY, light TEXT")
-        cursor.execute(f"INSERT INTO sweep_entering (task_id, light) {sql}", params)
-        if cursor.rowcount == 0:
+        columns = "task_id BIGINT PRIMARY KEY, light TEXT"
+        if not fill_scratch_table(cursor, "sweep_entering", columns, sql, params):
             return
-        analyze(cursor, "sweep_entering")
         _queue(
             lit.filter(pk__in=RawSQL("SELECT task_id FROM sweep_entering", ())),
             task="pk",
@@ -673,20 +669,17 @@ def _issue_urgings(rules: Sequence[EscalationRule], tasks: QuerySet[Any], today:
     )
     table = ops.quote_name(Urging._meta.db_table)
     with connection.cursor() as cursor:
-        scratch_table(
+        fill_scratch_table(
             cursor,
             "sweep_urged",
             "task_id BIGINT PRIMARY KEY, rule_id BIGINT, due_on DATE, org_id BIGINT, person_id BIGINT,"
             " sweep_key TEXT",
+            sql,
+            params,
         )
         scratch_table(
             cursor, "sweep_reason", "rule_id BIGINT, due_on DATE, reason TEXT, PRIMARY KEY (rule_id, due_on)"
         )
-        cursor.execute(
-            f"INSERT INTO sweep_urged (task_id, rule_id, due_on, org_id, person_id, sweep_key) {sql}",
-            params,
-        )
-        analyze(cursor, "sweep_urged")
         cursor.execute("SELECT DISTINCT rule_id, due_on FROM sweep_urged")
         reasons = {
             (rule_id, due): _reason(by_pk[rule_id], due, today)

@@ -510,15 +510,12 @@ def _store_own_values(cursor: Any, today: date) -> list[tuple[int, str]]:
     # First the rows that change, judged in one scan of the table into a scratch table; then those few
     # written by key. One UPDATE … FROM the judged table read the whole table twice (it joined every
     # row to itself by key) to write a few thousand.
-    sql.scratch_table(
+    sql.fill_scratch_table(
         cursor,
         "rollup_judged",
         "id BIGINT PRIMARY KEY, due DATE, own VARCHAR(16), overridden BOOLEAN, leaf BOOLEAN,"
         " progress INTEGER, was_due DATE, was_own VARCHAR(16), was_light VARCHAR(16), was_progress INTEGER",
-    )
-    cursor.execute(
-        "INSERT INTO rollup_judged (id, due, own, overridden, leaf, progress, was_due, was_own, was_light,"
-        " was_progress) SELECT j.id, j.due, j.own, j.overridden, j.leaf, j.progress, j.was_due, j.was_own,"
+        "SELECT j.id, j.due, j.own, j.overridden, j.leaf, j.progress, j.was_due, j.was_own,"
         " j.was_light, j.was_progress"
         f" FROM (SELECT t.id, {due} AS due, {own} AS own, {overridden} AS overridden,"
         f" kids.pid IS NULL AS leaf, {_own_progress('t')} AS progress, t.next_report_due AS was_due,"
@@ -532,7 +529,6 @@ def _store_own_values(cursor: Any, today: date) -> list[tuple[int, str]]:
         " OR (j.leaf AND (j.was_light <> j.own OR j.was_progress <> j.progress))",
         params,
     )
-    sql.analyze(cursor, "rollup_judged")
     # A row a service wrote meanwhile (its derived values no longer those judged) was brought to today
     # by the service itself, and is left alone.
     cursor.execute(

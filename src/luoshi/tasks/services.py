@@ -273,24 +273,16 @@ def _new_task(
     actor: User,
     parent: Task | None,
     assigning_org: Organization,
-    lead_org: Organization,
-    title: str,
-    due_on: date,
-    start_on: date | None,
     clause: Clause | None,
     directive: Directive | None,
-    description: str,
-    expected_outcome: str,
-    focus_area: FocusArea | None,
-    responsible_leader: User | None,
-    handler: User | None,
-    report_cadence: str,
     weight: int,
     priority: int,
     requires_public_notice: bool,
     today: date,
+    **own: Any,
 ) -> Task:
-    """A new draft task, not saved, with a temporary unique path (the real one is made of ids)."""
+    """A new draft task, not saved, with a temporary unique path (the real one is made of ids): the
+    ``_draft`` every task starts from, with ``own`` (``_fill``'s fields) set on it."""
     task = _draft(
         actor=actor,
         parent=parent,
@@ -302,20 +294,7 @@ def _new_task(
         requires_public_notice=requires_public_notice,
     )
     task.path = f"~{uuid.uuid4().hex}"
-    return _fill(
-        task,
-        lead_org=lead_org,
-        title=title,
-        due_on=due_on,
-        start_on=start_on,
-        description=description,
-        expected_outcome=expected_outcome,
-        focus_area=focus_area,
-        responsible_leader=responsible_leader,
-        handler=handler,
-        report_cadence=report_cadence,
-        today=today,
-    )
+    return _fill(task, today=today, **own)
 
 
 def _draft(
