@@ -150,16 +150,22 @@ def _append(event: AuditEvent) -> None:
     ``event.save(force_insert=True)`` without building the statement through the ORM).
     """
     lock_chain()
-    connection = connections[DEFAULT_DB_ALIAS]
-    with connection.cursor() as cursor:
-        # The lock is taken by a statement of its own, before this read: in READ COMMITTED a statement
-        # sees what was committed when it began, so a read in the statement that waits for the lock
-        # could miss the event committed while it waited, and chain to the one before.
-        cursor.execute(f"SELECT seq, hash FROM {AuditEvent._meta.db_table} ORDER BY seq DESC LIMIT 1")  # noqa: S608 -- the model's table
-        last = cursor.fetchone()
-    event.seq, event.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    event.seq, event.prev_hash = _next_link()
     event.hash = compute_hash(event)
     sql.insert(event)
+
+
+def _next_link() -> tuple[int, str]:
+    """The sequence number and previous hash of the next event, under the chain lock (``lock_chain``).
+
+    The lock is taken by a statement of its own, before this read: in READ COMMITTED a statement sees
+    what was committed when it began, so a read in the statement that waits for the lock could miss the
+    event committed while it waited, and chain to the one before. Written out, as every audited write
+    reads it."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(f"SELECT seq, hash FROM {AuditEvent._meta.db_table} ORDER BY seq DESC LIMIT 1")  # noqa: S608 -- the model's table
+        last = cursor.fetchone()
+    return (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
 
 
 def record(
@@ -227,8 +233,7 @@ def record_many(
     after = {k: v for k, v in common.items() if k > "changes"}
     with transaction.atomic():
         lock_chain()
-        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        seq, prev_hash = _next_link()
         rows: list[tuple[Any, ...]] = []
         for obj, changes in pending:
             if isinstance(obj, Target):
