@@ -276,13 +276,11 @@ def _open_sheet(data: bytes) -> xlsx.Worksheet:
 
 
 def _text(value: Any) -> str:
-    if type(value) is str:  # nearly every cell, and no conversion needed
-        return value.replace("\u3000", " ").replace("\xa0", " ").strip()
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).replace("\u3000", " ").replace("\xa0", " ").strip()
+    if type(value) is not str:  # nearly every cell is text already
+        if value is None:
+            return ""
+        value = str(int(value) if isinstance(value, float) and value.is_integer() else value)
+    return value.replace("\u3000", " ").replace("\xa0", " ").strip()
 
 
 def _sheet_rows(sheet: xlsx.Worksheet) -> Iterator[tuple[int, list[Any], set[int]]]:
@@ -457,17 +455,18 @@ class _Sheet:
         return self.columns[key][1] if key in self.columns else ""
 
     def value(self, cells: list[Any], key: str) -> Any:
-        if key not in self.columns:
-            return None
-        index = self.columns[key][0]
-        return cells[index] if index < len(cells) else None
+        return self._at(cells, key, None)
 
     def text(self, texts: list[str], key: str) -> str:
         """``_text`` of the cell of column ``key``, from the row's texts."""
+        return self._at(texts, key, "")
+
+    def _at(self, row: list[Any], key: str, missing: Any) -> Any:
+        """The cell of column ``key`` in ``row``, or ``missing`` where the sheet or the row has none."""
         if key not in self.columns:
-            return ""
+            return missing
         index = self.columns[key][0]
-        return texts[index] if index < len(texts) else ""
+        return row[index] if index < len(row) else missing
 
     def parse(self, reference: date) -> list[_Row]:
         rows: list[_Row] = []
