@@ -48,6 +48,8 @@ MODELS: dict[str, type[Model]] = {
 # much as one grown by the services does.
 REINDEX_ORDER = (EntryKind.DIRECTIVE, EntryKind.CLAUSE, EntryKind.TASK, EntryKind.REPORT)
 UPDATED = ["task_id", "directive_id", "org_path", "text", "tokens", "audience", "updated_at"]
+# An entry written again replaces the one under its key, as ``bulk_create(update_conflicts=True)`` would.
+UPSERT = "ON CONFLICT (kind, object_id) DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in UPDATED)
 COOPERATION = Task.cooperating_orgs.through
 
 
@@ -173,25 +175,28 @@ def _write(entries: Sequence[_Row]) -> None:
     if not entries:
         return
     table = SearchEntry._meta.db_table
-    terms = "CAST(%s AS tsvector)" if connection.vendor == "postgresql" else "%s"
+    terms = _terms_placeholder()
     row = f"(%s, %s, %s, %s, %s, %s, {terms}, {terms}, %s)"
     columns = "kind, object_id, task_id, directive_id, org_path, text, tokens, audience, updated_at"
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in UPDATED)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    upsert = f"ON CONFLICT (kind, object_id) DO UPDATE SET {updates}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One row per statement, sent in one pipeline: psycopg converts the statement once, where a
             # statement binding 500 rows' parameters was parsed anew in Python each time (a second per
             # 10,000 tasks imported).
             cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES {row} {upsert}",  # noqa: S608 -- names from the model, values bound
+                f"INSERT INTO {table} ({columns}) VALUES {row} {UPSERT}",  # noqa: S608 -- names from the model, values bound
                 [(*entry, now) for entry in entries],
             )
             return
         bulk.insert_values(
-            cursor, f"INSERT INTO {table} ({columns})", 9, ((*entry, now) for entry in entries), upsert
+            cursor, f"INSERT INTO {table} ({columns})", 9, ((*entry, now) for entry in entries), UPSERT
         )
+
+
+def _terms_placeholder() -> str:
+    """How a statement binds a value of terms: the field's own placeholder (a cast on PostgreSQL)."""
+    return str(SearchEntry._meta.get_field("tokens").get_placeholder(None, None, connection))
 
 
 def _insert_new(entries: Sequence[_Row]) -> None:
@@ -362,14 +367,11 @@ def index_report(report: ProgressReport) -> None:
     units instead."""
     text = searchable_text(source_fields(EntryKind.REPORT, report))
     table = SearchEntry._meta.db_table
-    terms = "CAST(%s AS tsvector)" if connection.vendor == "postgresql" else "%s"
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in UPDATED)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (kind, object_id, task_id, org_path, text, tokens, audience, updated_at)"  # noqa: S608 -- names from the model, values bound
-            f" SELECT %s, %s, %s, org_path, %s, {terms}, audience, %s FROM {table}"
-            " WHERE kind = %s AND object_id = %s"
-            f" ON CONFLICT (kind, object_id) DO UPDATE SET {updates}",
+            f" SELECT %s, %s, %s, org_path, %s, {_terms_placeholder()}, audience, %s FROM {table}"
+            f" WHERE kind = %s AND object_id = %s {UPSERT}",
             [
                 str(EntryKind.REPORT),
                 report.pk,
