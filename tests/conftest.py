@@ -156,9 +156,7 @@ DATABASE_FIXTURES = frozenset(
 )
 # Fixtures and ``django_db`` options that take a test's database work outside a rolled-back transaction on
 # the default database (``databases``: other databases too), so it cannot run inside a module's shared one.
-COMMITTING_FIXTURES = frozenset(
-    {"transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
-)
+COMMITTING_FIXTURES = (DATABASE_FIXTURES - {"db"}) | {"live_server"}
 COMMITTING_MARKS = ("transaction", "reset_sequences", "serialized_rollback", "databases")
 
 
