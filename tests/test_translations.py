@@ -27,8 +27,8 @@ PERCENT_PLACEHOLDER = re.compile(
 BRACE_PLACEHOLDER = re.compile(r"(?<!\{)\{([^{}]*)\}(?!\})")
 CJK = re.compile(r"[\u3400-\u9fff]")
 # Translations that may rightly contain no Chinese character (product names, codes): none so far.
-# A list separator: Chinese writes "；" where English writes "; ".
-NOT_CHINESE_ON_PURPOSE: set[str] = {"; "}
+# List separators: Chinese writes "；" and "，" where English writes "; " and ", ".
+NOT_CHINESE_ON_PURPOSE: set[str] = {"; ", ", "}
 
 
 def _id(path: Path) -> str:

@@ -190,6 +190,37 @@ def test_the_overview_lists_and_filters_urgings(login, desk, clock):
     assert "督办任务" not in login(desk.city.sun).get(reverse("web:supervision_overview")).content.decode()
 
 
+def test_the_overview_narrows_to_one_day_and_to_what_was_addressed_to_me(login, desk, clock):
+    """Where a digest of the day's urgings leads: that day's, addressed to the reader or their units."""
+    first_day = clock.today
+    ours = desk.acknowledged_city_task(title="铁西区的任务")
+    theirs = desk.city_task(title="铁东区的任务", lead=desk.city.tiedong)
+    urge(desk, ours)
+    urge(desk, theirs)
+    clock.set(date(2024, 3, 5))
+    urge(desk, ours, level=UrgingLevel.ORDER_BLUE, respond_by=date(2024, 3, 8))
+    url = reverse("web:supervision_overview")
+
+    def listed(person, **query) -> str:
+        response = login(person).get(url, {"status": "", **query}, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        return response.content.decode()
+
+    mine = listed(desk.city.wang, mine="on", issued_on="2024-03-05")
+    assert "铁西区的任务" in mine
+    assert "Supervision order (blue)" in mine
+    assert "Urging notice" not in mine
+    everyone = listed(desk.city.zhao, issued_on=first_day.isoformat())
+    assert "铁西区的任务" in everyone
+    assert "铁东区的任务" in everyone
+    # The supervisor issued them but leads neither unit: none was addressed to them.
+    assert "铁西区的任务" not in listed(desk.city.zhao, mine="on")
+    # A date that is none is said so on the form, and the list is not narrowed by it.
+    bad = login(desk.city.zhao).get(url, {"issued_on": "2024-13-40"}).content.decode()
+    assert "Enter a valid date." in bad
+    assert "铁东区的任务" in bad
+
+
 def test_the_overview_costs_the_same_with_more_urgings(login, desk):
     task = desk.acknowledged_city_task()
     urge(desk, task)

@@ -5,6 +5,7 @@ deployment's language, and nothing more on a second run."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -19,8 +20,8 @@ from luoshi.notifications.models import Notification
 from luoshi.notifications.wording import render
 from luoshi.organizations.models import Role
 from luoshi.supervision import services
-from luoshi.supervision.models import AnnouncedLight, EscalationRule, SweepMark, Urging
-from luoshi.supervision.sweep import _reason
+from luoshi.supervision.models import AnnouncedLight, EscalationRule, SweepMark, Urging, level_rank
+from luoshi.supervision.sweep import _reason, overview_path
 from luoshi.tasks import notify
 from luoshi.tasks.models import Priority, Task
 from tests.conftest import make_person
@@ -31,14 +32,23 @@ DAY = date(2024, 3, 26)  # a Tuesday
 
 def _rows(notifications) -> set[tuple]:
     return {
-        (n.recipient_id, n.kind, n.task_id, n.idempotency_key, tuple(sorted(n.payload.items())), n.status)
+        (
+            n.recipient_id,
+            n.kind,
+            n.task_id,
+            n.idempotency_key,
+            json.dumps(n.payload, sort_keys=True),
+            n.status,
+        )
         for n in notifications
     }
 
 
-def _one_by_one(today: date) -> set[tuple]:
+def _one_by_one(today: date, *, batch: int) -> set[tuple]:
     """The notifications ``notify.queue`` writes, one call per act the sweep recorded, in a savepoint
-    that is rolled back."""
+    that is rolled back; the urgings' notifications gathered per person as the sweep tells them (the
+    urging itself to whom it is the only one, else a digest of the day's; ``batch`` is the last urging
+    before the sweep)."""
     acts: list[dict] = []
     for announced in AnnouncedLight.objects.filter(since=today).select_related("task"):
         task = announced.task
@@ -81,7 +91,28 @@ def _one_by_one(today: date) -> set[tuple]:
         Notification.objects.all().delete()
         for act in acts:
             notify.queue(**act)
-        rows = _rows(Notification.objects.all())
+        rows = _rows(Notification.objects.exclude(kind="urging.issued"))
+        per_person: dict[int, list[Notification]] = {}
+        for notification in Notification.objects.filter(kind="urging.issued"):
+            per_person.setdefault(notification.recipient_id, []).append(notification)
+        levels = {u.pk: u.level for u in Urging.objects.filter(issued_on=today)}
+        for person, told in per_person.items():
+            if len(told) == 1:
+                rows |= _rows(told)
+                continue
+            counts: dict[str, int] = {}
+            for notification in told:
+                level = levels[notification.payload["urging_id"]]
+                counts[level] = counts.get(level, 0) + 1
+            ordered = dict(sorted(counts.items(), key=lambda item: level_rank(item[0]), reverse=True))
+            payload = {
+                "issued_on": today.isoformat(),
+                "count": len(told),
+                "levels": ordered,
+                "path": overview_path(issued_on=today),
+            }
+            key = f"urging_digest:{today.isoformat()}:{batch}:{person}"
+            rows.add((person, "urging.digest", None, key, json.dumps(payload, sort_keys=True), "pending"))
         transaction.set_rollback(True)
     return rows
 
@@ -123,6 +154,7 @@ def test_the_sweep_writes_what_the_services_write_one_by_one(tree, settings, lan
     settings.LANGUAGE_CODE = language
     before = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     seq_before = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    batch = Urging.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     result = services.sweep(today=DAY)
     assert result.lights_announced
     assert result.reports_due
@@ -131,7 +163,9 @@ def test_the_sweep_writes_what_the_services_write_one_by_one(tree, settings, lan
     assert set(result.urgings_issued) >= {"reminder", "notice", "order_blue"}
 
     swept = Notification.objects.filter(pk__gt=before)
-    assert _rows(swept) == _one_by_one(DAY)
+    assert _rows(swept) == _one_by_one(DAY, batch=batch)
+    assert swept.filter(kind="urging.digest").exists()
+    assert swept.filter(kind="urging.issued").exists()
     recipients = set(swept.values_list("recipient_id", flat=True))
     assert tree["head"].pk in recipients
     assert tree["leader"].pk in recipients
@@ -187,6 +221,16 @@ def test_the_sweep_writes_what_the_services_write_one_by_one(tree, settings, lan
             assert notification.task.title in headline
             if notification.kind == "report.due":
                 assert fresh(notification.task).next_report_due.isoformat() in headline
+    # A digest names its count and day, its counts by level in the reader's language, and leads to
+    # the day's urgings addressed to its reader.
+    for digest in swept.filter(kind="urging.digest").select_related("recipient"):
+        for reader, label in (("zh-hans", "催办"), ("en", "Reminder")):
+            text = render(digest, language=reader)
+            assert str(digest.payload["count"]) in text.headline
+            assert DAY.isoformat() in text.headline
+            if "reminder" in digest.payload["levels"]:
+                assert f"{label} {digest.payload['levels']['reminder']}" in text.reason
+            assert text.path == overview_path(issued_on=DAY)
 
 
 def test_a_second_run_creates_nothing(tree):

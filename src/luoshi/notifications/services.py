@@ -78,6 +78,35 @@ def queue_for_users(
 EVENT_COLUMNS = ("event_task", "event_key", "event_kind", "event_payload")
 
 
+def _recipients(
+    unit_columns: Sequence[str], roles: Sequence[str], person_columns: Sequence[str], select: str
+) -> tuple[list[str], list[Any]]:
+    """The branches of a ``UNION ALL`` that give each row of the query named ``events`` its recipients:
+    ``select`` is the list of columns of each branch, ``{recipient}`` in it naming the recipient's id.
+    One branch per source of recipients (see ``queue_for_rows``)."""
+    quote = connection.ops.quote_name
+    membership = quote(Membership._meta.db_table)
+    person = quote(User._meta.db_table)
+    branches: list[str] = []
+    params: list[Any] = []
+    if unit_columns and roles:
+        in_roles = ", ".join(["%s"] * len(roles))
+        for column in unit_columns:
+            branches.append(
+                f"SELECT {select.format(recipient='m.user_id')} FROM events e"  # noqa: S608 -- names from the models, values bound
+                f" JOIN {membership} m ON m.organization_id = e.{quote(column)}"
+                f" JOIN {person} p ON p.id = m.user_id"
+                f" WHERE p.is_active AND m.role IN ({in_roles})"
+            )
+            params.extend(roles)
+    for column in person_columns:
+        recipient = f"e.{quote(column)}"
+        branches.append(
+            f"SELECT {select.format(recipient=recipient)} FROM events e WHERE {recipient} IS NOT NULL"  # noqa: S608 -- names from the models
+        )
+    return branches, params
+
+
 def queue_for_rows(
     *,
     events: QuerySet[Any],
@@ -97,45 +126,58 @@ def queue_for_rows(
     queued before is skipped (``ON CONFLICT DO NOTHING``). Returns how many notifications were queued.
     """
     sql, params = events.order_by().query.sql_with_params()
-    quote = connection.ops.quote_name
-    membership = quote(Membership._meta.db_table)
-    person = quote(User._meta.db_table)
-    table = quote(Notification._meta.db_table)
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    row = (
-        "SELECT {recipient}, e.event_kind, e.event_task, e.event_payload,"
-        " e.event_key || ':' || CAST({recipient} AS TEXT), %s, 0, '', %s FROM events e"
+    # A person named twice for one event (the handler is usually one of the unit's handlers too) makes
+    # the same key twice, and ON CONFLICT keeps the first: cheaper than UNION's sort or hash over every
+    # row. The constant columns are bound once, in the outer SELECT.
+    branches, branch_params = _recipients(
+        unit_columns,
+        roles,
+        person_columns,
+        "{recipient} AS recipient_id, e.event_kind, e.event_task, e.event_payload,"
+        " e.event_key || ':' || CAST({recipient} AS TEXT) AS event_key",
     )
-    # One branch per source of recipients. A person named twice for one event (the handler is usually
-    # one of the unit's handlers too) makes the same key twice, and ON CONFLICT keeps the first: cheaper
-    # than UNION's sort or hash over every row.
-    branches: list[str] = []
-    branch_params: list[Any] = []
-    if unit_columns and roles:
-        in_roles = ", ".join(["%s"] * len(roles))
-        for column in unit_columns:
-            branches.append(
-                row.format(recipient="m.user_id")
-                + f" JOIN {membership} m ON m.organization_id = e.{quote(column)}"
-                f" JOIN {person} p ON p.id = m.user_id"
-                f" WHERE p.is_active AND m.role IN ({in_roles})"
-            )
-            branch_params.extend([NotificationStatus.PENDING, now, *roles])
-    for column in person_columns:
-        recipient = f"e.{quote(column)}"
-        branches.append(row.format(recipient=recipient) + f" WHERE {recipient} IS NOT NULL")
-        branch_params.extend([NotificationStatus.PENDING, now])
     if not branches:
         return 0
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     # Every branch ends in a WHERE, which SQLite needs to tell the upsert's ON from a join's.
     statement = (
-        f"WITH events AS ({sql}) INSERT INTO {table} (recipient_id, kind, task_id, payload,"
-        f" idempotency_key, status, attempts, last_error, created_at) {' UNION ALL '.join(branches)}"
+        f"WITH events AS ({sql}) INSERT INTO {table} (recipient_id, kind, task_id, payload,"  # noqa: S608 -- a compiled query, names from the models, values bound
+        " idempotency_key, status, attempts, last_error, created_at)"
+        " SELECT r.recipient_id, r.event_kind, r.event_task, r.event_payload, r.event_key, %s, 0, '', %s"
+        f" FROM ({' UNION ALL '.join(branches)}) r WHERE true"
         " ON CONFLICT (idempotency_key) DO NOTHING"
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*params, *branch_params])
+        cursor.execute(statement, [*params, NotificationStatus.PENDING, now, *branch_params])
         return max(cursor.rowcount, 0)
+
+
+def count_by_recipient(
+    *,
+    events: QuerySet[Any],
+    unit_columns: Sequence[str] = (),
+    roles: Sequence[str] = (),
+    person_columns: Sequence[str] = (),
+) -> list[tuple[int, Any, int, int]]:
+    """For a digest: who would hear of the rows of ``events`` (the recipients of ``queue_for_rows``),
+    counted by recipient and group. ``events`` is a ``values()`` query with the columns ``event_id``
+    and ``event_group`` plus the recipients' columns. Returns ``(recipient, group, rows, first row's id)``
+    tuples, one query whatever the number of rows; a person named twice for one row counts it once."""
+    sql, params = events.order_by().query.sql_with_params()
+    branches, branch_params = _recipients(
+        unit_columns, roles, person_columns, "{recipient} AS recipient_id, e.event_group, e.event_id"
+    )
+    if not branches:
+        return []
+    statement = (
+        f"WITH events AS ({sql}) SELECT r.recipient_id, r.event_group, COUNT(DISTINCT r.event_id),"  # noqa: S608 -- a compiled query, names from the models, values bound
+        f" MIN(r.event_id) FROM ({' UNION ALL '.join(branches)}) r"
+        " GROUP BY r.recipient_id, r.event_group ORDER BY r.recipient_id, r.event_group"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, *branch_params])
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 # --- the inbox ------------------------------------------------------------------------------------

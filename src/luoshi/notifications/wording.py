@@ -6,7 +6,7 @@ urgings). Unknown kinds still read sensibly ("Update on task …").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,18 +45,29 @@ KINDS: dict[str, Promise] = {
     "urging.answered": _("An urging on the task %(title)s was answered"),
     "urging.closed": _("An urging on the task %(title)s was closed"),
     "urging.unanswered": _("An urging on the task %(title)s is unanswered past %(respond_by)s"),
+    "urging.digest": _(
+        "%(count)s urgings under the escalation rules on %(issued_on)s concern you or your unit"
+    ),
     "report.due": _("A progress report on the task %(title)s is due on %(report_due)s"),
     "report.missing": _("The progress report on the task %(title)s due on %(report_due)s is missing"),
     "review.waiting": _("The completion of the task %(title)s waits for your verification"),
     "lookback.due": _("A look-back at the task %(title)s is due on %(due_on)s"),
 }
+# Kinds whose reason is written from their payload when read, in the reader's language (a digest's
+# counts by level); other apps add theirs with ``register``.
+DETAILS: dict[str, Callable[[Mapping[str, Any]], str]] = {}
 FALLBACK = _("Update on the task %(title)s")
 FALLBACK_WITHOUT_TASK = _("You have a new notification")
 
 
-def register(kind: str, sentence: Promise) -> None:
-    """Give a kind of notification its sentence (a lazily translated string, see ``KINDS``)."""
+def register(
+    kind: str, sentence: Promise, *, details: Callable[[Mapping[str, Any]], str] | None = None
+) -> None:
+    """Give a kind of notification its sentence (a lazily translated string, see ``KINDS``) and, where
+    its reason is written from the payload when read, the function that writes it (see ``DETAILS``)."""
     KINDS[kind] = sentence
+    if details is not None:
+        DETAILS[kind] = details
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,7 @@ def render(notification: Notification, *, language: str | None = None) -> Render
                 FALLBACK if notification.task_id else FALLBACK_WITHOUT_TASK
             )
             headline = str(sentence) % payload
-        reason = str(payload.get("reason") or "")
+        details = DETAILS.get(notification.kind)
+        reason = details(payload) if details else str(payload.get("reason") or "")
         path = _path(notification)
     return Rendered(headline=headline, reason=reason, url=settings.LUOSHI_BASE_URL + path, path=path)

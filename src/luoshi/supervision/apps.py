@@ -7,6 +7,10 @@ class SupervisionConfig(AppConfig):
 
     def ready(self) -> None:
         # Visibility and action rules join the one policy in luoshi.access.
+        from luoshi.notifications import wording
         from luoshi.supervision import rules
+        from luoshi.supervision.sweep import digest_details
 
         rules.register()
+        # A digest of the sweep's urgings says its counts by level in the reader's language.
+        wording.register("urging.digest", wording.KINDS["urging.digest"], details=digest_details)

@@ -70,10 +70,24 @@ def overview(
     status: str = UrgingStatus.OPEN,
     org: Organization | None = None,
     overdue_only: bool = False,
+    issued_on: date | None = None,
+    mine: bool = False,
     today: date,
 ) -> QuerySet[Urging]:
-    """Urgings for the supervision overview, filtered; the most severe and the longest waiting first."""
+    """Urgings for the supervision overview, filtered; the most severe and the longest waiting first.
+    ``mine`` keeps those the user was told of: addressed to them or to one of their units, or on a task
+    they handle or lead."""
     qs = visible_urgings(user).select_related("task__lead_org")
+    if issued_on is not None:
+        qs = qs.filter(issued_on=issued_on)
+    if mine:
+        units = [scope.organization_id for scope in access.scopes_of(user)]
+        qs = qs.filter(
+            Q(to_person_id=user.pk)
+            | Q(to_org_id__in=units)
+            | Q(task__handler_id=user.pk)
+            | Q(task__responsible_leader_id=user.pk)
+        )
     if level:
         qs = qs.filter(level=level)
     if status:

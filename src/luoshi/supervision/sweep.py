@@ -35,12 +35,13 @@ import json
 import logging
 import operator
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from functools import reduce
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -63,6 +64,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat, JSONObject
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -341,6 +343,12 @@ def _notify_once(
     return _mark_fresh(kind=kind, today=today)
 
 
+def _copy_stamp() -> Any:
+    """Now, as ``core.bulk.copy_new_rows`` takes a timestamp on this database."""
+    now = timezone.now()
+    return now if connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value(now)
+
+
 class _Outbox:
     """The notifications of one sweep step, written in bulk.
 
@@ -367,10 +375,7 @@ class _Outbox:
     def __init__(self) -> None:
         self._rows: list[tuple[Any, ...]] = []
         self._members: dict[tuple[int, str], set[int]] | None = None
-        now = timezone.now()
-        self._now = (
-            now if connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value(now)
-        )
+        self._now = _copy_stamp()
 
     def _recipients(self, audience: notify.Audience, exclude: int | None) -> set[int]:
         if self._members is None:
@@ -723,23 +728,7 @@ def _issue_urgings(rules: Sequence[EscalationRule], tasks: QuerySet[Any], today:
     issued = Urging.objects.filter(
         rule__isnull=False, issued_on=today, pk__gt=before, sweep_key__isnull=False
     )
-    for recipients in sorted({rule.recipients for rule in rules}):
-        _queue(
-            issued.filter(rule__recipients=recipients),
-            task="task_id",
-            key=_key("urging:", F("pk"), ":issued"),
-            kind="urging.issued",
-            payload=JSONObject(
-                task_id=F("task_id"),
-                title=F("task__title"),
-                status=F("task__status"),
-                urging_id=F("pk"),
-                level=F("level"),
-                reason=F("reason"),
-                respond_by=F("respond_by"),
-            ),
-            audience=_Audience(**services.urging_audience_columns(recipients)),
-        )
+    _tell_about_urgings(issued, rules, today, batch=before)
     labels = {rule.pk: str(UrgingLevel(rule.level).label) for rule in rules}
     counts: dict[int, int] = {}
 
@@ -772,6 +761,86 @@ def _issue_urgings(rules: Sequence[EscalationRule], tasks: QuerySet[Any], today:
 
     audit.record_many(actor=services.system_actor(), action="urging.issue", items=events())
     return counts
+
+
+def overview_path(*, issued_on: date) -> str:
+    """The supervision overview narrowed to the urgings of one day addressed to the reader or their units,
+    whatever their state: where a digest of the day's urgings leads."""
+    query = urlencode({"issued_on": issued_on.isoformat(), "mine": "on", "status": ""})
+    return f"{reverse('web:supervision_overview')}?{query}"
+
+
+def digest_details(payload: Mapping[str, Any]) -> str:
+    """The reason line of a digest of urgings: its counts by level, the most severe first, in the
+    reader's language (``notifications.wording`` calls it under the reader's language)."""
+    levels = payload.get("levels")
+    if not isinstance(levels, Mapping):
+        return ""
+    known = sorted((level for level in levels if level in UrgingLevel.values), key=level_rank, reverse=True)
+    return _(", ").join(f"{UrgingLevel(level).label} {levels[level]}" for level in known)
+
+
+def _tell_about_urgings(
+    issued: QuerySet[Urging], rules: Sequence[EscalationRule], today: date, *, batch: int
+) -> None:
+    """Tell each recipient of the urgings just issued about them in one notification: the urging itself
+    when it is their only one, else a digest that counts them by level and leads to the list of them.
+
+    A night's sweep urges tens of thousands of tasks at once, and a unit head or a leader is told of
+    every urging on the tasks of their unit: dozens each, and hundreds for a head of a big unit. One line
+    per urging buries the few that matter in their inbox; the digest names the count of each level and
+    the list shows the urgings themselves, the most severe first. The recipients are those
+    ``services.create_urging`` tells (``services.urging_audience_columns``), counted by the database
+    (``notifications.count_by_recipient``); Python sees a row per person and level, not per urging.
+    """
+    per_person: dict[int, dict[str, list[int]]] = {}
+    for recipients in sorted({rule.recipients for rule in rules}):
+        audience = _Audience(**services.urging_audience_columns(recipients))
+        counted = notifications.count_by_recipient(
+            events=issued.filter(rule__recipients=recipients).values(
+                event_id=F("pk"), event_group=F("level"), **audience.units, **audience.people
+            ),
+            unit_columns=tuple(audience.units),
+            roles=audience.roles,
+            person_columns=tuple(audience.people),
+        )
+        # Each urging has one rule, so the groups of two kinds of recipients never share an urging.
+        for person, level, count, first in counted:
+            levels = per_person.setdefault(person, {})
+            if level in levels:
+                levels[level] = [levels[level][0] + count, min(levels[level][1], first)]
+            else:
+                levels[level] = [count, first]
+    if not per_person:
+        return
+    single = {
+        person: next(iter(levels.values()))[1]
+        for person, levels in per_person.items()
+        if sum(count for count, _first in levels.values()) == 1
+    }
+    urgings = Urging.objects.select_related("task").in_bulk(set(single.values()))
+    rows: list[tuple[Any, ...]] = []
+    now = _copy_stamp()
+    path = overview_path(issued_on=today)
+    for person, levels in sorted(per_person.items()):
+        if person in single:
+            urging = urgings[single[person]]
+            kind, task_id = "urging.issued", urging.task_id
+            body = notify.body(urging.task, services.urging_payload(urging))
+            key = f"urging:{urging.pk}:issued:{person}"
+        else:
+            kind, task_id = "urging.digest", None
+            ordered = sorted(levels, key=level_rank, reverse=True)
+            body = {
+                "issued_on": today.isoformat(),
+                "count": sum(levels[level][0] for level in ordered),
+                "levels": {level: levels[level][0] for level in ordered},
+                "path": path,
+            }
+            key = f"urging_digest:{today.isoformat()}:{batch}:{person}"
+        stored = json.dumps(body, cls=DjangoJSONEncoder)
+        rows.append((person, kind, task_id, stored, key, NotificationStatus.PENDING, 0, "", now))
+    bulk.copy_new_rows(Notification, _Outbox.COLUMNS, rows)
 
 
 # --- 7.: reports, acknowledgements, reviews -------------------------------------------------------

@@ -294,6 +294,10 @@ class OverviewFilterForm(forms.Form):
     status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
     org = OrganizationChoiceField(label=gettext_lazy("Unit (with the units below it)"), required=False)
     overdue = forms.BooleanField(label=gettext_lazy("Only those past their answer date"), required=False)
+    issued_on = forms.DateField(
+        label=gettext_lazy("Issued on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    mine = forms.BooleanField(label=gettext_lazy("Only those addressed to me or my units"), required=False)
 
     def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -323,6 +327,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         status=chosen.get("status") or "",
         org=chosen.get("org"),
         overdue_only=bool(chosen.get("overdue")),
+        issued_on=chosen.get("issued_on"),
+        mine=bool(chosen.get("mine")),
         today=today,
     )
     page = Paginator(urgings, settings.LUOSHI_PAGE_SIZE).get_page(request.GET.get("page"))
