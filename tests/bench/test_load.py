@@ -4,6 +4,7 @@ search index and one audit event; ``luoshi bench run`` measures them (no timing 
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -151,11 +152,16 @@ def test_generate_load_run_smoke(tiny_dataset: Path) -> None:
             assert row["app"]["failures"] == 0, row
     assert rows[("O2", "roll-up check, all tasks")]["facts"]["differences"] == 0
     assert rows[("O2", "roll-up repair, all tasks")]["facts"]["differences after"] == 0
-    # The catch-up meets the dataset's past; the day's second run finds nothing new; all rolled back.
+    # The catch-up meets the dataset's past and is kept, as a night's sweep is; the day's second run
+    # finds nothing new, and the day is rolled back.
     sweeps = [rows[key]["facts"] for key in rows if key[0] == "O6"]
     assert [facts["created"] > 0 for facts in sweeps] == [True, True, False]
     assert sweeps[0]["acts"]["urgings_issued"]
-    assert not Urging.objects.exists()
+    assert set(Urging.objects.values_list("issued_on", flat=True)) == {date(2022, 9, 29)}
+    # A later run finds the catch-up done, and sweeps the same day afresh.
+    again = bench_run.run(ops=["O6"], repeat=1, say=lambda _text: None)
+    assert [r["facts"]["created"] > 0 for r in again["results"]] == [False, True, False]
+    assert set(Urging.objects.values_list("issued_on", flat=True)) == {date(2022, 9, 29)}
     for _, needle in (("", "营商环境"), ("", "drainage")):
         recall = next(r for (op, case), r in rows.items() if op == "O8" and needle in case)["facts"]["recall"]
         assert recall in {"100.0 %", "n/a (no match)"}

@@ -25,16 +25,19 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, Max, Q
 from django.test import Client
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from luoshi.audit.models import AuditEvent
 from luoshi.bench.run import Case, NotAvailable, Samples
 from luoshi.core import trees
 from luoshi.directives.models import Clause, Directive
+from luoshi.notifications.models import Notification
 from luoshi.organizations.models import Membership, Organization, User
 from luoshi.search import segment
 from luoshi.search.fulltext import FTS_TABLE, fts5_query, tsquery
@@ -569,13 +572,31 @@ def _floor_sweep(today: date) -> None:
     )
 
 
+def _after_a_big_night() -> None:
+    """What the database does by itself between a night's sweep and the next day's after a night that
+    wrote millions of rows (PostgreSQL's autovacuum; on SQLite, nothing unless asked): the written tables
+    vacuumed and their statistics brought up to date."""
+    written: list[type[models.Model]] = [Task, Notification, AuditEvent]
+    written.extend(apps.get_app_config("supervision").get_models())
+    tables = [model._meta.db_table for model in written]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # VACUUM cannot run in a transaction (the benchmark's tests run in one): statistics alone then.
+            command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+            cursor.execute(f"{command} {', '.join(connection.ops.quote_name(t) for t in tables)}")
+        else:
+            cursor.execute("ANALYZE")
+
+
 def o6_sweep(ctx: Context) -> list[Case]:
     """The full sweep on a day with many deadlines, and its second run (which must create nothing).
 
     A loaded dataset has never been swept, so its first sweep meets every fact of its past at once: every
     overdue task's urging, every light, every report missing since the data began. That catch-up is what
-    a deployment's first night costs, once; it is timed and reported as its own case. The day itself is
-    then what a sweep does every night: the sweep of "today" after the sweep of the day before.
+    a deployment's first night costs, once; it is timed and reported as its own case, and committed, as
+    every night's sweep is: the day's sweep always follows the night before's. Later runs of the
+    benchmark find it done (the sweep of a day already swept creates nothing). The day itself is then
+    swept twice in a transaction that is rolled back, so every run sweeps the same day afresh.
     """
     try:
         services = importlib.import_module("luoshi.supervision.services")
@@ -592,17 +613,18 @@ def o6_sweep(ctx: Context) -> list[Case]:
     def swept(day: date) -> Any:
         result = sweep(today=day)
         # The rows' foreign keys are checked when a transaction commits (PostgreSQL's are deferred), and
-        # this one never does: the checks are run here so that their time is counted.
-        if connection.vendor == "postgresql":
+        # the day's transaction never does: the checks are run here so that their time is counted.
+        if connection.vendor == "postgresql" and connection.in_atomic_block:
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         return result
 
-    # Rolled back at the end, so that every run of the benchmark sweeps the same days afresh.
+    before = catch_up.app.timed(lambda: swept(yesterday))
+    catch_up.floor.timed(lambda: _floor_sweep(yesterday))
+    if _created(before):
+        _after_a_big_night()
     with transaction.atomic():
-        before = catch_up.app.timed(lambda: swept(yesterday))
-        catch_up.floor.timed(lambda: _floor_sweep(yesterday))
         result = first.app.timed(lambda: swept(ctx.today))
         first.floor.timed(lambda: _floor_sweep(ctx.today))
         again = second.app.timed(lambda: swept(ctx.today))
@@ -654,7 +676,6 @@ def _import_workbook(ctx: Context, rows: int) -> bytes:
 def _floor_import(ctx: Context, rows: int) -> None:
     """The rows an import writes, by ``COPY``: the tasks, their search entries and their audit events,
     with the values the app computes (terms, hashes, the audience) given as constants."""
-    from luoshi.audit.models import AuditEvent
     from luoshi.bench.load import TASK_FIELDS, _Table
     from luoshi.core import bulk
 
