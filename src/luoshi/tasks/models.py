@@ -155,7 +155,9 @@ class Task(models.Model):
         db_index=False,
         verbose_name=_("parent task"),
     )
-    path = models.CharField(_("path"), max_length=250, unique=True, editable=False)
+    # Unique by a constraint (Meta) rather than ``unique=True``: on PostgreSQL the latter adds a second
+    # index for LIKE lookups, and subtrees are read as ranges of the path (``core.trees.subtree_q``).
+    path = models.CharField(_("path"), max_length=250, editable=False)
     depth = models.PositiveSmallIntegerField(_("depth"), default=1, editable=False)
     directive = models.ForeignKey(
         "directives.Directive",
@@ -205,6 +207,8 @@ class Task(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        # Indexed in Meta where set.
+        db_index=False,
         related_name="+",
         verbose_name=_("responsible leader"),
     )
@@ -241,6 +245,8 @@ class Task(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        # Indexed in Meta where set.
+        db_index=False,
         related_name="relapses",
         verbose_name=_("relapse of"),
     )
@@ -284,6 +290,8 @@ class Task(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        # Indexed in Meta where set.
+        db_index=False,
         related_name="+",
         verbose_name=_("manual light set by"),
     )
@@ -293,6 +301,8 @@ class Task(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        # Indexed in Meta where set.
+        db_index=False,
         related_name="+",
         verbose_name=_("created by"),
     )
@@ -321,8 +331,18 @@ class Task(models.Model):
             models.Index(fields=["parent", "status"], name="task_parent_status_idx"),
             # The roll-up repair walks the tree level by level.
             models.Index(fields=["depth"], name="task_depth_idx"),
+            # References that nearly every task leaves empty are indexed where set: an index of the
+            # empty ones serves no lookup, and every write of a task row (a night's sweep rewrites tens
+            # of thousands) would add to it.
+            *(
+                models.Index(
+                    fields=[name], name=f"task_{name}_idx", condition=Q(**{f"{name}__isnull": False})
+                )
+                for name in ("responsible_leader", "relapse_of", "override_by", "created_by")
+            ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["path"], name="task_path_unique"),
             models.CheckConstraint(condition=Q(due_on__gte=F("start_on")), name="task_due_after_start"),
             models.CheckConstraint(condition=Q(weight__gte=1), name="task_weight_positive"),
             models.CheckConstraint(condition=Q(progress__lte=100), name="task_progress_max_100"),
