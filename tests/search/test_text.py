@@ -3,10 +3,13 @@ makes recall complete), snippets, and the quoting of lookups."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from luoshi.search import fulltext, segment
+from luoshi.search import fulltext, segment, text
 from luoshi.search.text import (
     Term,
     highlight,
@@ -83,6 +86,35 @@ def test_highlight_marks_the_original_characters_behind_normalized_ones():
     assert snippet.startswith("…")
     assert snippet.endswith("…")
     assert "<mark>推进</mark>" in snippet
+
+
+def _one_to_one_characters() -> list[str]:
+    ranges = re.findall(r"(.)(?:-(.))?", text._ONE_TO_ONE)
+    return [chr(c) for first, last in ranges for c in range(ord(first), ord(last or first) + 1)]
+
+
+def test_the_characters_mapped_position_for_position_become_one_character_each():
+    for char in _one_to_one_characters():
+        piece = unicodedata.normalize("NFKC", char).lower()
+        assert len(piece) == 1, char
+        assert not piece.isspace(), char
+        assert unicodedata.combining(char) == unicodedata.combining(piece) == 0, char
+
+
+_PLAIN = st.text(st.sampled_from([*_one_to_one_characters()[::97], "Ａ", "ｚ", "，", "。", "A", " "]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_PLAIN)
+def test_texts_of_those_characters_map_as_character_by_character(value):
+    normalized = normalize(value)
+    fast = text._offsets(value, normalized)
+    # The same text with a character outside the class at its end takes the long way.
+    slow = text._offsets(value + "ﬁ", normalize(value + "ﬁ"))
+    if text._ONE_TO_ONE_TEXT.fullmatch(value):
+        assert slow is not None
+        assert fast == slow[: len(normalized)]
+        assert "".join(value[i] for i in fast) == value
 
 
 def test_lookups_are_quoted():

@@ -11,7 +11,7 @@ from luoshi import access
 from luoshi.directives import services as directives
 from luoshi.directives.models import Clause, Directive
 from luoshi.organizations import services as orgs
-from luoshi.organizations.models import User
+from luoshi.organizations.models import Membership, Role, User
 from luoshi.search import selectors
 from luoshi.search import services as search
 from luoshi.search.models import EntryKind
@@ -184,3 +184,18 @@ def test_every_clause_of_a_directive_reaches_a_unit_that_cooperates_again(city, 
     sun = User.objects.get(pk=city.sun.pk)
     assert {(EntryKind.CLAUSE, first.pk), (EntryKind.CLAUSE, later.pk)} <= found(sun)
     assert found(sun) == allowed(sun)
+
+
+def test_a_second_top_level_unit_brings_the_rules_back_for_the_first_ones_overseers(city, scene, work):
+    """Seeing every top-level unit makes the rules redundant for Zhao; a new top-level unit he does not
+    work in ends that, and its tasks are then his to find only through cooperation."""
+    assert found(city.zhao) == allowed(city.zhao)
+    other = orgs.organization_create(actor=city.admin, parent=None, name="营口市人民政府", kind="government")
+    head = User.objects.create_user(username="yingkou_head", password="-")
+    Membership.objects.create(user=head, organization=other, role=Role.HEAD)
+    outside = work.task("推进港口建设", lead=other, assigning=other, actor=head)
+    shared = work.task("推进港口联运", lead=other, assigning=other, actor=head, cooperating=(city.tiexi,))
+    hits = found(city.zhao)
+    assert hits == allowed(city.zhao)
+    assert (EntryKind.TASK, shared.pk) in hits
+    assert (EntryKind.TASK, outside.pk) not in hits

@@ -126,42 +126,67 @@ def query_terms(needle: str) -> list[Term]:
 # --- snippets -------------------------------------------------------------------------------------
 
 
-def _normalize_with_offsets(value: str) -> tuple[str, list[int]] | None:
-    """``normalize(value)`` with, for each of its characters, the index of the character it came from.
+# What each character becomes on its own (NFKC, lower case, whitespace as one space), remembered for the
+# snippets of every search; bounded, since any text may bring characters not seen before.
+_PIECES: dict[str, str] = {}
+_PIECES_LIMIT = 20_000
+
+
+def _pieces(char: str) -> str:
+    pieces = _PIECES.get(char)
+    if pieces is None:
+        pieces = "".join(" " if p.isspace() else p for p in unicodedata.normalize("NFKC", char).lower())
+        if len(_PIECES) < _PIECES_LIMIT:
+            _PIECES[char] = pieces
+    return pieces
+
+
+# Characters that normalization turns into exactly one other character (or leaves alone), which is never
+# a space and never combines with its neighbours: printable ASCII, CJK ideographs, the full-width forms
+# of ASCII, the ideographic comma, full stop and brackets, and curly quotes (tests/search/test_text.py
+# checks each one). A text of such runs with single spaces between them maps position for position.
+_ONE_TO_ONE = "\x21-\x7e\u2018\u2019\u201c\u201d\u3001\u3002\u3008-\u3011\u4e00-\u9fff\uff01-\uff5e"
+_ONE_TO_ONE_TEXT = re.compile(f"[{_ONE_TO_ONE}]+(?: [{_ONE_TO_ONE}]+)*")
+
+
+def _offsets(value: str, normalized: str) -> list[int] | None:
+    """For each character of ``normalized`` (``normalize(value)``), the index in ``value`` of the
+    character it came from.
 
     Built character by character; in the rare texts where that differs from normalizing the whole
     string (a combining accent after its letter, a Greek final sigma) there is no mapping: ``None``.
+    Most texts need no building: ``_ONE_TO_ONE_TEXT``.
     """
+    if _ONE_TO_ONE_TEXT.fullmatch(value):
+        return list(range(len(value)))
     out: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(value):
-        for piece in unicodedata.normalize("NFKC", char).lower():
-            if piece.isspace():
-                if not out or out[-1] == " ":
-                    continue
-                piece = " "
+        for piece in _pieces(char):
+            if piece == " " and (not out or out[-1] == " "):
+                continue
             out.append(piece)
             origin.append(index)
     if out and out[-1] == " ":
         out.pop()
         origin.pop()
-    mapped = "".join(out)
-    return (mapped, origin) if mapped == normalize(value) else None
+    return origin if "".join(out) == normalized else None
 
 
 def highlight(value: str, needle: str) -> SafeString | None:
     """An HTML excerpt of ``value`` around the first occurrence of normalized ``needle``, every
     occurrence inside it in ``<mark>``; everything escaped. ``None`` when ``value`` does not contain it.
     """
-    mapping = _normalize_with_offsets(value)
-    if mapping is None:
-        # No way back to the original characters: show the normalized text, which is what matched.
-        value = normalize(value)
-        mapping = (value, list(range(len(value))))
-    normalized, origin = mapping
-    first = normalized.find(needle)
-    if first < 0 or not needle:
+    normalized = normalize(value)
+    if not needle or needle not in normalized:
+        # Most fields of a hit do not hold the query: no need to map their characters.
         return None
+    origin = _offsets(value, normalized)
+    if origin is None:
+        # No way back to the original characters: show the normalized text, which is what matched.
+        value = normalized
+        origin = list(range(len(value)))
+    first = normalized.find(needle)
     spans: list[tuple[int, int]] = []
     position = first
     while position >= 0:
