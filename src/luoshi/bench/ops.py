@@ -750,19 +750,43 @@ def o7_import(ctx: Context) -> list[Case]:
 # --- O8: search ------------------------------------------------------------------------------------
 
 
+# The columns of the records a page of hits shows (title and searched fields), one statement per kind.
+_HIT_RECORDS = {
+    "task": f"SELECT id, title, description, expected_outcome FROM {TASK} WHERE id IN (%s)",
+    "report": f"SELECT r.id, t.title, r.reported_on, r.narrative, r.problems, r.next_steps FROM {REPORT} r"
+    f" JOIN {TASK} t ON t.id = r.task_id WHERE r.id IN (%s)",
+    "clause": f"SELECT c.id, d.title, c.ordinal, c.heading, c.text FROM {Clause._meta.db_table} c"
+    f" JOIN {Directive._meta.db_table} d ON d.id = c.directive_id WHERE c.id IN (%s)",
+    "directive": f"SELECT id, title, doc_number, issuing_body FROM {Directive._meta.db_table}"
+    " WHERE id IN (%s)",
+}
+
+
 def _floor_search(needle: str) -> list[tuple[Any, ...]]:
+    """The hits (up to the cap, which the count needs), then the records of the first page's hits, whose
+    titles and snippets the answer shows."""
     _, terms = parse_query(needle)
     if connection.vendor == "postgresql":
-        return _sql(
-            f"SELECT id, kind, object_id FROM {ENTRY} WHERE tokens @@ CAST(%s AS tsquery)"
-            " AND strpos(text, %s) > 0 LIMIT %s",
+        rows = _sql(
+            f"SELECT id, kind, object_id, task_id, directive_id FROM {ENTRY}"
+            " WHERE tokens @@ CAST(%s AS tsquery) AND strpos(text, %s) > 0 LIMIT %s",
             [tsquery(terms), needle, MAX_RESULTS + 1],
         )
-    return _sql(
-        f"SELECT e.id, e.kind, e.object_id FROM {FTS_TABLE} JOIN {ENTRY} e ON e.id = {FTS_TABLE}.rowid"
-        f" WHERE {FTS_TABLE} MATCH %s AND instr(e.text, %s) > 0 ORDER BY {FTS_TABLE}.rowid DESC LIMIT %s",
-        [fts5_query(terms), needle, MAX_RESULTS + 1],
-    )
+        # The page is the newest hits, as the app lists them.
+        rows.sort(reverse=True)
+    else:
+        rows = _sql(
+            f"SELECT e.id, e.kind, e.object_id, e.task_id, e.directive_id FROM {FTS_TABLE}"
+            f" JOIN {ENTRY} e ON e.id = {FTS_TABLE}.rowid"
+            f" WHERE {FTS_TABLE} MATCH %s AND instr(e.text, %s) > 0 ORDER BY {FTS_TABLE}.rowid DESC LIMIT %s",
+            [fts5_query(terms), needle, MAX_RESULTS + 1],
+        )
+    page: dict[str, list[int]] = {}
+    for _id, kind, object_id, _task, _directive in rows[: settings.LUOSHI_PAGE_SIZE]:
+        page.setdefault(kind, []).append(object_id)
+    for kind, ids in page.items():
+        _sql(_HIT_RECORDS[kind] % _in(ids), ids)
+    return rows
 
 
 def _substring_truth(needle: str) -> set[tuple[str, int]]:
