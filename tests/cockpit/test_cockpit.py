@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from luoshi.directives import selectors as directive_selectors
 from luoshi.directives import services as directives
 from luoshi.indicators import cockpit
 from luoshi.organizations.models import Role
@@ -147,6 +148,19 @@ def test_clauses_without_tasks_lower_the_coverage(desk, clock):
     directives.clause_add(actor=desk.city.zhao, directive=desk.directive, text="完善长效机制。")
     board = cockpit.dashboard(user=desk.city.zhao, org=desk.city.government, today=clock.today)
     assert (board.clauses, board.clauses_covered, board.coverage) == (2, 1, 50.0)
+
+
+def test_clause_coverage_is_the_same_whichever_way_the_directives_are_found(desk, clock):
+    """A small subtree reads the directives carried out in it off its tasks, a large one asks per
+    directive: both count the same clauses, from the top and from a unit with tasks of its own."""
+    _work(desk, clock)
+    directives.clause_add(actor=desk.city.zhao, directive=desk.directive, text="完善长效机制。")
+    city = desk.city
+    for org in (city.government, city.tiexi, city.tiedong, city.tiexi_street):
+        per_directive = directive_selectors.clause_coverage(org.path)
+        assert directive_selectors.clause_coverage(org.path, tasks=0) == per_directive
+        assert directive_selectors.clause_coverage(org.path, tasks=10**9) == per_directive
+    assert directive_selectors.clause_coverage(city.tiexi.path, tasks=0) == (2, 1)
 
 
 def test_the_red_list_is_the_same_by_either_access_path_and_for_a_partial_viewer(desk, clock):

@@ -17,6 +17,10 @@ from luoshi.organizations.models import Organization
 from luoshi.tasks import lights
 from luoshi.tasks.models import Task, TaskStatus
 
+# Subtrees with up to this many tasks have the directives carried out in them read off their tasks once
+# (``clause_coverage``).
+FEW_TASKS = 2000
+
 
 @dataclass
 class ClauseSummary:
@@ -204,21 +208,36 @@ def directive_tree(*, user: Any, directive: Directive) -> DirectiveTree:
     return DirectiveTree(directive=directive, clauses=list(branches.values()), other_tasks=other)
 
 
-def clause_coverage(path: str) -> tuple[int, int]:
+def clause_coverage(path: str, *, tasks: int | None = None) -> tuple[int, int]:
     """(clauses, clauses covered by a live task) of the directives issued in the subtree at ``path`` or
     carried out in it: one statement, written by hand because the cockpit asks on every request and
-    building it through the ORM cost more than running it."""
+    building it through the ORM cost more than running it.
+
+    ``tasks``, the number of tasks led in the subtree when the caller knows it, picks how the directives
+    carried out there are found. In a large subtree, asking per directive whether one of its tasks lies
+    there stops at the first one found. In a small one (up to ``FEW_TASKS``) that test may walk most of
+    the subtree's tasks once per directive, so they are read once instead (a township: a quarter of the
+    time)."""
     clause, directive = Clause._meta.db_table, Directive._meta.db_table
     task, unit = Task._meta.db_table, Organization._meta.db_table
     low, high = path, trees.successor(path)
+    if tasks is not None and tasks <= FEW_TASKS:
+        carried_out = (
+            f"SELECT d.id FROM {directive} d JOIN {unit} o ON o.id = d.issuing_org_id"  # noqa: S608
+            " WHERE o.path >= %s AND o.path < %s"
+            f" UNION SELECT r.directive_id FROM {task} r WHERE r.lead_org_path >= %s AND r.lead_org_path < %s"
+        )
+    else:
+        carried_out = (
+            f"SELECT d.id FROM {directive} d LEFT JOIN {unit} o ON o.id = d.issuing_org_id"  # noqa: S608
+            " WHERE (o.path >= %s AND o.path < %s)"
+            f" OR EXISTS (SELECT 1 FROM {task} r WHERE r.directive_id = d.id"
+            " AND r.lead_org_path >= %s AND r.lead_org_path < %s)"
+        )
     statement = (
         f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM {task} t WHERE t.clause_id = c.id"  # noqa: S608
         f" AND t.status <> '{TaskStatus.CANCELLED}') THEN 1 ELSE 0 END), 0) FROM {clause} c"
-        f" WHERE c.directive_id IN (SELECT d.id FROM {directive} d"
-        f" LEFT JOIN {unit} o ON o.id = d.issuing_org_id"
-        " WHERE (o.path >= %s AND o.path < %s)"
-        f" OR EXISTS (SELECT 1 FROM {task} r WHERE r.directive_id = d.id"
-        " AND r.lead_org_path >= %s AND r.lead_org_path < %s))"
+        f" WHERE c.directive_id IN ({carried_out})"
     )
     [(total, covered)] = sql.read_rows(Clause, statement, [low, high, low, high])
     return int(total), int(covered)

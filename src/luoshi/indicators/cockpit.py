@@ -380,10 +380,11 @@ def _red_list_in_subtree(org: Organization, *, many: bool) -> list[RedTask]:
 
 def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
     covered = access.covers(user, org)
-    tasks = tasks_under(user, org)
+    # Only a viewer of part of the subtree needs the task rows; the summaries answer for the others.
+    partial = None if covered else tasks_under(user, org)
     yesterday = (today - timedelta(days=1)).isoformat()
     since = today - timedelta(days=today.weekday()) - timedelta(weeks=TREND_WEEKS - 1)
-    counts = summary_counts(org, today, since) if covered else live_counts(tasks, org, today, since)
+    counts = summary_counts(org, today, since) if partial is None else live_counts(partial, org, today, since)
 
     # 1. Lights and states, with overdue and the totals folded in.
     combos = counts.combos
@@ -437,7 +438,10 @@ def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
             by_child.append(_group(child.pk, child.display_name, child_row, ledger_query(child)))
 
     # 4. Clause coverage: clauses of the directives issued in the subtree or carried out in it.
-    clauses, clauses_covered = directive_selectors.clause_coverage(org.path)
+    # The summaries' count of the subtree's tasks lets the statement suit its size.
+    clauses, clauses_covered = directive_selectors.clause_coverage(
+        org.path, tasks=totals.total if partial is None else None
+    )
 
     # 5. The trend: closures and progress reports per week.
     weeks = {since + timedelta(weeks=i): Week(since + timedelta(weeks=i)) for i in range(TREND_WEEKS)}
@@ -450,11 +454,11 @@ def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
 
     # 6. The red list with its owners.
     red_list: list[Any]
-    if covered:
+    if partial is None:
         red_list = _red_list_in_subtree(org, many=totals.red > RED_SCAN_THRESHOLD)
     else:
         red_list = list(
-            _red_tasks(tasks)
+            _red_tasks(partial)
             .select_related("lead_org", "handler", "responsible_leader")
             .only(*RED_LIST_FIELDS)
             .order_by("due_on", "path")[:RED_LIST_LIMIT]
