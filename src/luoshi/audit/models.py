@@ -22,6 +22,8 @@ class AuditEvent(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        # audit_actor_idx (actor, seq) serves every lookup by actor.
+        db_index=False,
         related_name="+",
         verbose_name=_("actor"),
     )

@@ -119,6 +119,8 @@ class Urging(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        # Indexed in Meta where set: the sweep's urgings have no issuer, and none has an answer at first.
+        db_index=False,
         verbose_name=_("issued by"),
     )
     rule = models.ForeignKey(
@@ -151,6 +153,8 @@ class Urging(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        # Indexed in Meta where set: the sweep's urgings have no issuer, and none has an answer at first.
+        db_index=False,
         verbose_name=_("answered by"),
     )
     responded_on = models.DateField(_("answered on"), null=True, blank=True)
@@ -176,6 +180,12 @@ class Urging(models.Model):
             models.Index(fields=["status", "respond_by"], name="urging_status_respond_idx"),
             models.Index(fields=["task", "status"], name="urging_task_status_idx"),
             models.Index(fields=["to_org", "status"], name="urging_org_status_idx"),
+            *(
+                models.Index(
+                    fields=[name], name=f"urging_{name}_idx", condition=Q(**{f"{name}__isnull": False})
+                )
+                for name in ("issued_by", "responded_by")
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["sweep_key"], name="urging_sweep_key_uniq"),
