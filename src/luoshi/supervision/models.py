@@ -102,6 +102,14 @@ class UrgingQuerySet(models.QuerySet["Urging"]):
         return self.open().filter(respond_by__lt=today)
 
 
+# NO_DB_CONSTRAINT: references that the database does not check itself. A night's sweep writes tens of
+# thousands of urgings, announced lights and marks at once, each row read from the very rows it refers
+# to; PostgreSQL then checked every reference again at commit, locking each referenced row (4 to 6 s of
+# a province's nightly sweep). The ORM still protects, cascades and sets null as declared, and units,
+# people and rules are never deleted, only deactivated. An urging's task keeps its foreign key: it is
+# the record's link to the work it urges.
+
+
 class Urging(models.Model):
     """One urging (催办/督办) on a task: its level, reason, addressee, respond-by date and answer."""
 
@@ -121,6 +129,8 @@ class Urging(models.Model):
         related_name="+",
         # Indexed in Meta where set: the sweep's urgings have no issuer, and none has an answer at first.
         db_index=False,
+        # No foreign key in the database (the ORM still protects and cascades): see ``NO_DB_CONSTRAINT``.
+        db_constraint=False,
         verbose_name=_("issued by"),
     )
     rule = models.ForeignKey(
@@ -129,13 +139,20 @@ class Urging(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="urgings",
+        # No foreign key in the database (the ORM still protects and cascades): see ``NO_DB_CONSTRAINT``.
+        db_constraint=False,
         verbose_name=_("rule"),
     )
     issued_on = models.DateField(_("issued on"))
     # The task's due date when the urging was issued: an extension restarts the ladder.
     task_due_on = models.DateField(_("task due date"))
     to_org = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("to unit"), db_index=False
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("to unit"),
+        db_index=False,
+        db_constraint=False,
     )
     to_person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -143,6 +160,8 @@ class Urging(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="urgings_received",
+        # No foreign key in the database (the ORM still protects and cascades): see ``NO_DB_CONSTRAINT``.
+        db_constraint=False,
         verbose_name=_("to person"),
     )
     respond_by = models.DateField(_("answer by"), null=True, blank=True)
@@ -155,6 +174,8 @@ class Urging(models.Model):
         related_name="+",
         # Indexed in Meta where set: the sweep's urgings have no issuer, and none has an answer at first.
         db_index=False,
+        # No foreign key in the database (the ORM still protects and cascades): see ``NO_DB_CONSTRAINT``.
+        db_constraint=False,
         verbose_name=_("answered by"),
     )
     responded_on = models.DateField(_("answered on"), null=True, blank=True)
@@ -224,7 +245,13 @@ class SweepMark(models.Model):
     key = models.CharField(_("key"), max_length=160)
     kind = models.CharField(_("kind"), max_length=40)
     task = models.ForeignKey(
-        "tasks.Task", null=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("task")
+        "tasks.Task",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("task"),
+        # Bookkeeping of the sweep, not a record: see ``NO_DB_CONSTRAINT``.
+        db_constraint=False,
     )
     swept_on = models.DateField(_("swept on"))
 
@@ -242,7 +269,13 @@ class AnnouncedLight(models.Model):
     when its own light differs from this row (or there is none)."""
 
     task = models.OneToOneField(
-        "tasks.Task", on_delete=models.CASCADE, related_name="+", primary_key=True, verbose_name=_("task")
+        "tasks.Task",
+        on_delete=models.CASCADE,
+        related_name="+",
+        primary_key=True,
+        verbose_name=_("task"),
+        # Bookkeeping of the sweep, not a record: see ``NO_DB_CONSTRAINT``.
+        db_constraint=False,
     )
     light = models.CharField(_("light"), max_length=8)
     since = models.DateField(_("since"))
