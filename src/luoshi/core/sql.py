@@ -168,6 +168,33 @@ def without_jit(*, work_mem: str | None = None) -> Iterator[None]:
 # The memory of one sort or hash in the nightly jobs (one connection at a time runs them).
 BIG_WORK_MEM = "64MB"
 
+# ``random_page_cost`` for statements that touch a few percent of a big table by key: the price of a
+# random read on a solid-state disk, or of a table the operating system keeps cached (PostgreSQL's
+# default, 4, prices the seek of a spinning disk).
+KEYED_RANDOM_PAGE_COST = "1.1"
+
+
+@contextmanager
+def keyed_reads() -> Iterator[None]:
+    """Inside the caller's transaction on PostgreSQL, statements planned with random reads priced as
+    ``KEYED_RANDOM_PAGE_COST``, the setting restored after them; nothing on SQLite.
+
+    The nightly sweep writes and rolls up tens of thousands of a province's million tasks, reached by
+    key from a scratch table. At the default price the planner scanned the whole task table for each of
+    those statements (a second or more each); priced as the disk is, it reads them by index. Scoped to
+    those statements: others of the same night (the ladder's anti-join over every late task) are better
+    planned at the default."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('random_page_cost')")
+        before = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('random_page_cost', %s, true)", [KEYED_RANDOM_PAGE_COST])
+        yield
+        # Not restored after an error: the transaction is then aborted, and the setting ends with it.
+        cursor.execute("SELECT set_config('random_page_cost', %s, true)", [before])
+
 
 def scratch_table(cursor: Any, name: str, columns: str) -> None:
     """An empty temporary table ``name`` (``columns`` as in CREATE TABLE), for the big set-based steps

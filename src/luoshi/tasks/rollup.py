@@ -45,7 +45,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.db.transaction import TransactionManagementError
 
-from luoshi.core import sql, trees, workdays
+from luoshi.core import bulk, sql, trees, workdays
 from luoshi.tasks import lights
 from luoshi.tasks.models import (
     OPEN_STATUSES,
@@ -370,14 +370,16 @@ def advance(*, today: date) -> int:
     """
     _require_update_from()
     with transaction.atomic(), sql.without_jit(work_mem=sql.BIG_WORK_MEM), connection.cursor() as cursor:
-        changed = _store_own_values(cursor, today)
+        changed, planned = _store_own_values(cursor, today)
         if changed:
-            _roll_up_chains(cursor, changed)
+            with sql.keyed_reads():
+                _roll_up_chains(cursor, changed, planned)
     return len(changed)
 
 
-def _roll_up_chains(cursor: Any, changed: Sequence[tuple[int, str]]) -> None:
-    """Recompute the roll-up of the rows ``(id, path)`` and their ancestors, deepest parents first."""
+def _roll_up_chains(cursor: Any, changed: Sequence[tuple[int, str]], planned: Sequence[int]) -> None:
+    """Recompute the roll-up of the rows ``(id, path)`` and their ancestors, deepest parents first;
+    ``planned`` are the changed rows with milestones, whose own values were written alone."""
     table = Task._meta.db_table
     depth_of: dict[int, int] = {}
     for _pk, path in changed:
@@ -385,15 +387,20 @@ def _roll_up_chains(cursor: Any, changed: Sequence[tuple[int, str]]) -> None:
             depth_of[pk] = depth
     # The chains in a scratch table the statements join.
     sql.scratch_table(cursor, "rollup_chain", "id BIGINT PRIMARY KEY, depth INTEGER")
-    cursor.executemany("INSERT INTO rollup_chain (id, depth) VALUES (%s, %s)", list(depth_of.items()))
+    # Many rows per statement: a night's sweep meets tens of thousands of chain rows.
+    bulk.insert_values(cursor, "INSERT INTO rollup_chain (id, depth)", 2, depth_of.items())
     sql.analyze(cursor, "rollup_chain")
-    # Rows of the chains without counted children hold their own values (those without milestones were
-    # written with their own values already).
-    cursor.execute(
-        f"UPDATE {table} SET progress = {_own_progress(table)}, light = own_light"
-        f" WHERE id IN (SELECT id FROM rollup_chain) AND NOT {_has_children(table)}"
-        f" AND (progress <> {_own_progress(table)} OR light <> own_light)"
-    )
+    # Rows without counted children hold their own values. Those without milestones were written with
+    # them already, and the others in the chains are ancestors, whose own values did not change: only
+    # the changed rows with milestones are left.
+    for start in range(0, len(planned), ID_BATCH):
+        batch = planned[start : start + ID_BATCH]
+        cursor.execute(
+            f"UPDATE {table} SET progress = {_own_progress(table)}, light = own_light"
+            f" WHERE id IN ({', '.join(['%s'] * len(batch))}) AND NOT {_has_children(table)}"
+            f" AND (progress <> {_own_progress(table)} OR light <> own_light)",
+            batch,
+        )
     progress, light = _rolled_progress(table, "agg"), _rolled_light(table, "agg")
     totals = _children_totals(table, parents="SELECT id FROM rollup_chain WHERE depth = %s")
     for depth in range(max(depth_of.values()), 0, -1):
@@ -494,9 +501,9 @@ def _consistent() -> bool:
 # --- own values as of a date (the daily sweep) ------------------------------------------------------
 
 
-def _store_own_values(cursor: Any, today: date) -> list[tuple[int, str]]:
+def _store_own_values(cursor: Any, today: date) -> tuple[list[tuple[int, str]], list[int]]:
     """Write the report due dates, own lights and override flags as of ``today`` where they changed;
-    returns the ``(id, path)`` of the rows written.
+    returns the ``(id, path)`` of the rows written, and the ids of those among them with milestones.
 
     Set-based: one UPDATE for every task without milestones, the rules of ``lights.next_report_due`` and
     ``lights.own_light`` written in SQL (dates are compared with constants computed here, once). A row
@@ -530,21 +537,22 @@ def _store_own_values(cursor: Any, today: date) -> list[tuple[int, str]]:
         params,
     )
     # A row a service wrote meanwhile (its derived values no longer those judged) was brought to today
-    # by the service itself, and is left alone.
-    cursor.execute(
-        f"UPDATE {table} SET next_report_due = j.due, own_light = j.own, light_overridden = j.overridden,"
-        f" light = CASE WHEN j.leaf THEN j.own ELSE {table}.light END,"
-        f" progress = CASE WHEN j.leaf THEN j.progress ELSE {table}.progress END"
-        f" FROM rollup_judged j WHERE {table}.id = j.id"
-        f" AND NOT ({_differs(f'{table}.next_report_due', 'j.was_due')})"
-        f" AND {table}.own_light = j.was_own AND {table}.light = j.was_light"
-        f" AND {table}.progress = j.was_progress"
-        f" RETURNING {table}.id, {table}.path"
-    )
+    # by the service itself, and is left alone. The rows are reached by key (``sql.keyed_reads``).
+    with sql.keyed_reads():
+        cursor.execute(
+            f"UPDATE {table} SET next_report_due = j.due, own_light = j.own, light_overridden = j.overridden,"
+            f" light = CASE WHEN j.leaf THEN j.own ELSE {table}.light END,"
+            f" progress = CASE WHEN j.leaf THEN j.progress ELSE {table}.progress END"
+            f" FROM rollup_judged j WHERE {table}.id = j.id"
+            f" AND NOT ({_differs(f'{table}.next_report_due', 'j.was_due')})"
+            f" AND {table}.own_light = j.was_own AND {table}.light = j.was_light"
+            f" AND {table}.progress = j.was_progress"
+            f" RETURNING {table}.id, {table}.path"
+        )
     changed = [(pk, path) for pk, path in cursor.fetchall()]
     planned = _store_planned_own_values(today)
     changed += Task.objects.filter(pk__in=planned).values_list("pk", "path")
-    return changed
+    return changed, planned
 
 
 def _store_planned_own_values(today: date) -> list[int]:
