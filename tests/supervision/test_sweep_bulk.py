@@ -109,7 +109,6 @@ def _one_by_one(today: date, *, batch: int) -> set[tuple]:
                 "issued_on": today.isoformat(),
                 "count": len(told),
                 "levels": ordered,
-                "path": overview_path(issued_on=today),
             }
             key = f"urging_digest:{today.isoformat()}:{batch}:{person}"
             rows.add((person, "urging.digest", None, key, json.dumps(payload, sort_keys=True), "pending"))

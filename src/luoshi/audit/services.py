@@ -38,6 +38,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, dict):
+        # Most changes are flat dicts of plain values (a bulk writer's hundred thousand events).
+        if all(type(k) is str and type(v) in _PLAIN for k, v in value.items()):
+            return value
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         items = [_jsonable(v) for v in value]

@@ -56,18 +56,27 @@ KINDS: dict[str, Promise] = {
 # Kinds whose reason is written from their payload when read, in the reader's language (a digest's
 # counts by level); other apps add theirs with ``register``.
 DETAILS: dict[str, Callable[[Mapping[str, Any]], str]] = {}
+# Kinds not about one task whose link inside Luoshi is worked out from their payload when read.
+PATHS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {}
 FALLBACK = _("Update on the task %(title)s")
 FALLBACK_WITHOUT_TASK = _("You have a new notification")
 
 
 def register(
-    kind: str, sentence: Promise, *, details: Callable[[Mapping[str, Any]], str] | None = None
+    kind: str,
+    sentence: Promise,
+    *,
+    details: Callable[[Mapping[str, Any]], str] | None = None,
+    path: Callable[[Mapping[str, Any]], str | None] | None = None,
 ) -> None:
     """Give a kind of notification its sentence (a lazily translated string, see ``KINDS``) and, where
-    its reason is written from the payload when read, the function that writes it (see ``DETAILS``)."""
+    its reason or its link are worked out from the payload when read, the functions that do it (see
+    ``DETAILS`` and ``PATHS``)."""
     KINDS[kind] = sentence
     if details is not None:
         DETAILS[kind] = details
+    if path is not None:
+        PATHS[kind] = path
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,8 @@ def _path(notification: Notification) -> str:
     payload: Mapping[str, Any] = notification.payload or {}
     if notification.task_id:
         return reverse("web:task_detail", args=[notification.task_id])
-    link = payload.get("path")
+    worked_out = PATHS.get(notification.kind)
+    link = worked_out(payload) if worked_out else payload.get("path")
     return link if isinstance(link, str) and link.startswith("/") else reverse("web:notification_inbox")
 
 

@@ -9,8 +9,11 @@ class SupervisionConfig(AppConfig):
         # Visibility and action rules join the one policy in luoshi.access.
         from luoshi.notifications import wording
         from luoshi.supervision import rules
-        from luoshi.supervision.sweep import digest_details
+        from luoshi.supervision.sweep import digest_details, digest_path
 
         rules.register()
-        # A digest of the sweep's urgings says its counts by level in the reader's language.
-        wording.register("urging.digest", wording.KINDS["urging.digest"], details=digest_details)
+        # A digest of the sweep's urgings says its counts by level in the reader's language, and leads to
+        # the day's urgings addressed to its reader.
+        wording.register(
+            "urging.digest", wording.KINDS["urging.digest"], details=digest_details, path=digest_path
+        )

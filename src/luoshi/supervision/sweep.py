@@ -72,7 +72,14 @@ from django.utils.translation import ngettext
 from luoshi.audit import services as audit
 from luoshi.core import bulk, workdays
 from luoshi.core.errors import LuoshiError
-from luoshi.core.sql import BIG_WORK_MEM, as_date, fill_scratch_table, scratch_table, without_jit
+from luoshi.core.sql import (
+    BIG_WORK_MEM,
+    as_date,
+    fill_scratch_table,
+    keyed_reads,
+    scratch_table,
+    without_jit,
+)
 from luoshi.notifications import services as notifications
 from luoshi.notifications.models import Notification, NotificationStatus
 from luoshi.organizations.models import Membership
@@ -520,14 +527,16 @@ def _announce_lights(today: date, result: SweepResult) -> None:
         columns = "task_id BIGINT PRIMARY KEY, light TEXT"
         if not fill_scratch_table(cursor, "sweep_entering", columns, sql, params):
             return
-        _queue(
-            lit.filter(pk__in=RawSQL("SELECT task_id FROM sweep_entering", ())),
-            task="pk",
-            key=_key("light:", F("pk"), ":", F("own_light"), f":{today.isoformat()}"),
-            kind=_key("task.light.", F("own_light")),
-            payload=_about_task(light=F("own_light")),
-            audience=_lead_unit(),
-        )
+        # The entering tasks are read by key (``core.sql.keyed_reads``), not by a scan of every task.
+        with keyed_reads():
+            _queue(
+                lit.filter(pk__in=RawSQL("SELECT task_id FROM sweep_entering", ())),
+                task="pk",
+                key=_key("light:", F("pk"), ":", F("own_light"), f":{today.isoformat()}"),
+                kind=_key("task.light.", F("own_light")),
+                payload=_about_task(light=F("own_light")),
+                audience=_lead_unit(),
+            )
         # ON CONFLICT for a sweep running at the same moment.
         cursor.execute(
             f"INSERT INTO {table} (task_id, light, since)"  # noqa: S608 -- names from the model, values bound
@@ -754,7 +763,8 @@ def _issue_urgings(rules: Sequence[EscalationRule], tasks: QuerySet[Any], today:
                     "reason": reasons[(rule_id, due_on)],
                     "to_org": to_org_id,
                     "to_person": to_person_id,
-                    "respond_by": respond_by,
+                    # As the audit trail writes a date (``audit.services._jsonable``).
+                    "respond_by": respond_by.isoformat() if respond_by else None,
                     "rule": rule_id,
                 },
             )
@@ -768,6 +778,15 @@ def overview_path(*, issued_on: date) -> str:
     whatever their state: where a digest of the day's urgings leads."""
     query = urlencode({"issued_on": issued_on.isoformat(), "mine": "on", "status": ""})
     return f"{reverse('web:supervision_overview')}?{query}"
+
+
+def digest_path(payload: Mapping[str, Any]) -> str | None:
+    """Where a digest of urgings leads (``overview_path``), worked out when it is read: a link stored in
+    the payload would outlive a change of the page's address."""
+    try:
+        return overview_path(issued_on=date.fromisoformat(str(payload.get("issued_on"))))
+    except ValueError:
+        return None
 
 
 def digest_details(payload: Mapping[str, Any]) -> str:
@@ -821,7 +840,6 @@ def _tell_about_urgings(
     urgings = Urging.objects.select_related("task").in_bulk(set(single.values()))
     rows: list[tuple[Any, ...]] = []
     now = _copy_stamp()
-    path = overview_path(issued_on=today)
     for person, levels in sorted(per_person.items()):
         if person in single:
             urging = urgings[single[person]]
@@ -835,7 +853,6 @@ def _tell_about_urgings(
                 "issued_on": today.isoformat(),
                 "count": sum(levels[level][0] for level in ordered),
                 "levels": {level: levels[level][0] for level in ordered},
-                "path": path,
             }
             key = f"urging_digest:{today.isoformat()}:{batch}:{person}"
         stored = json.dumps(body, cls=DjangoJSONEncoder)
