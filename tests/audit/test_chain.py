@@ -252,3 +252,31 @@ def test_empty_trail_verifies(db):
 def test_verify_reads_the_trail_in_one_query(city, django_assert_num_queries):
     with django_assert_num_queries(1):
         assert verify_chain().ok
+
+
+def test_events_written_in_bulk_hash_as_one_by_one(city):
+    """``record_many`` assembles each event's canonical bytes from pieces encoded once; they must be the
+    bytes ``canonical_content`` gives, whatever the texts hold (quotes, braces, backslashes, Chinese)."""
+    from luoshi.core import context
+
+    tricky = ['引号"与{花括号}', "back\\slash {0} %s", "换行\n与制表\t", "}{", ""]
+    token = context.set_current(context.RequestContext(request_id='req-{"x"}', ip="10.1.2.3"))
+    try:
+        written = audit.record_many(
+            actor=city.zhao,
+            action="test.bulk",
+            items=[
+                (audit.Target("test.thing", f"id-{text}", f"名称 {text}"), {"note": text, "n": n})
+                for n, text in enumerate(tricky)
+            ],
+        )
+    finally:
+        context.reset(token)
+    assert written == len(tricky)
+    for stored in AuditEvent.objects.filter(action="test.bulk").order_by("seq"):
+        assert stored.hash == compute_hash(stored)
+        assert stored.request_id == 'req-{"x"}'
+    assert [
+        e.changes["note"] for e in AuditEvent.objects.filter(action="test.bulk").order_by("seq")
+    ] == tricky
+    assert verify_chain().ok

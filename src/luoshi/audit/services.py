@@ -14,7 +14,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
 from luoshi.audit.models import AuditEvent
-from luoshi.core import context, sql
+from luoshi.core import bulk, context, sql
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it names the PostgreSQL advisory lock that serializes appends to the chain.
@@ -198,6 +198,12 @@ class Target(NamedTuple):
     object_repr: str
 
 
+# The fields of a bulk-written event that are its own (the others are the same in every event), and the
+# encoding of a text as ``_CANONICAL_JSON`` writes it (no ASCII escapes).
+_OWN = ("object_id", "object_repr", "object_type", "prev_hash", "seq")
+_json_text = json.encoder.encode_basestring
+
+
 def record_many(
     *, actor: Any, action: str, items: Iterable[tuple[models.Model | Target, dict[str, Any]]]
 ) -> int:
@@ -231,9 +237,20 @@ def record_many(
     }
     # ``canonical_content`` sorts the keys, so an event's bytes are the fields before "changes" (the same
     # in every event: encoded once), its changes (encoded once, for the hash and for their column), and
-    # the fields after them.
+    # the fields after them: those common to every event encoded once, the event's own ones (``_OWN``)
+    # encoded as ``_CANONICAL_JSON`` encodes them and put in their places by one ``str.format``.
     before = _CANONICAL_JSON.encode({k: v for k, v in common.items() if k < "changes"})
     after = {k: v for k, v in common.items() if k > "changes"}
+    pieces = []
+    for key in sorted({*after, *_OWN}):
+        value = (
+            f"{{{key}}}"
+            if key in _OWN
+            else _CANONICAL_JSON.encode(after[key]).replace("{", "{{").replace("}", "}}")
+        )
+        pieces.append(f"{_json_text(key)}:{value}")
+    head = before[:-1].replace("{", "{{").replace("}", "}}")
+    template = f'{head},"changes":{{changes}},{",".join(pieces)}}}}}'
     with transaction.atomic():
         lock_chain()
         seq, prev_hash = _next_link()
@@ -245,17 +262,14 @@ def record_many(
                 object_type, object_id, object_repr = obj._meta.label_lower, str(obj.pk), str(obj)
             object_repr = object_repr[:200]
             changes_json = _CANONICAL_JSON.encode(_jsonable(changes or {}))
-            rest = _CANONICAL_JSON.encode(
-                {
-                    **after,
-                    "seq": seq,
-                    "object_type": object_type,
-                    "object_id": object_id,
-                    "object_repr": object_repr,
-                    "prev_hash": prev_hash,
-                }
+            content = template.format(
+                changes=changes_json,
+                seq=seq,
+                object_type=_json_text(object_type),
+                object_id=_json_text(object_id),
+                object_repr=_json_text(object_repr),
+                prev_hash=_json_text(prev_hash),
             )
-            content = f'{before[:-1]},"changes":{changes_json},{rest[1:]}'
             digest = hashlib.new(algorithm, content.encode()).hexdigest()
             rows.append(
                 (
@@ -295,10 +309,12 @@ def _write_rows(rows: list[tuple[Any, ...]], occurred_at: datetime) -> None:
                     copy.write_row((*row, occurred_at))
         else:
             stamp = connection.ops.adapt_datetimefield_value(occurred_at)
-            placeholders = ", ".join(["%s"] * len(_ROW_COLUMNS))
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608 -- names from the model
-                [(*row, stamp) for row in rows],
+            # Many rows per statement (``core.bulk.insert_values``), not one statement per row.
+            bulk.insert_values(
+                cursor,
+                f"INSERT INTO {table} ({columns})",
+                len(_ROW_COLUMNS),
+                ((*row, stamp) for row in rows),
             )
 
 
