@@ -336,11 +336,12 @@ def _red_list_in_subtree(org: Organization, *, many: bool) -> list[RedTask]:
     """The first open red tasks of the subtree by due date, with the owners' names, for a viewer who
     sees all of it: one statement written out (the cockpit asks on every request).
 
-    With few red tasks, the index on (light, lead unit path) finds them all and they are sorted. With
-    ``many`` (a city or province root), walking the index on (light, due date, path) in order and stopping
-    at the twentieth task of the subtree is faster; SQLite's planner cannot tell the two cases apart, so
-    the subtree test is then written as an expression the path index cannot serve. The counts already
-    known from the summaries decide."""
+    With few red tasks, the index of the red tasks by lead unit path finds them all and they are sorted.
+    With ``many`` (a city or province root), walking the index of the red tasks by due date and path in
+    order and stopping at the twentieth task of the subtree is faster; SQLite's planner cannot tell the
+    two cases apart, so the subtree test is then written as an expression the path index cannot serve.
+    The counts already known from the summaries decide. The light is written as a constant, which both
+    databases need to use those partial indexes."""
     task, unit, person = Task._meta.db_table, Organization._meta.db_table, User._meta.db_table
     params: list[Any]
     if many:
@@ -356,9 +357,10 @@ def _red_list_in_subtree(org: Organization, *, many: bool) -> list[RedTask]:
         f"SELECT t.id, t.title, t.light, t.due_on, t.progress, o.name, o.short_name,"  # noqa: S608
         f" {names.format('h')}, {names.format('r')} FROM {task} t JOIN {unit} o ON o.id = t.lead_org_id"
         f" LEFT JOIN {person} h ON h.id = t.handler_id LEFT JOIN {person} r ON r.id = t.responsible_leader_id"
-        f" WHERE t.light = %s AND t.status IN ({states}) AND {within} ORDER BY t.due_on, t.path LIMIT %s"
+        f" WHERE t.light = '{Light.RED}' AND t.status IN ({states}) AND {within}"
+        " ORDER BY t.due_on, t.path LIMIT %s"
     )
-    rows = sql.read_rows(Task, statement, [Light.RED, *sorted(OPEN), *params, RED_LIST_LIMIT])
+    rows = sql.read_rows(Task, statement, [*sorted(OPEN), *params, RED_LIST_LIMIT])
 
     def person_name(columns: tuple[Any, ...]) -> str | None:
         return User.name_of(*columns) if columns[3] is not None else None
