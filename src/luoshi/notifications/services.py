@@ -101,9 +101,18 @@ def _recipients(
             params.extend(roles)
     for column in person_columns:
         recipient = f"e.{quote(column)}"
-        branches.append(
-            f"SELECT {select.format(recipient=recipient)} FROM events e WHERE {recipient} IS NOT NULL"  # noqa: S608 -- names from the models
-        )
+        branch = f"SELECT {select.format(recipient=recipient)} FROM events e WHERE {recipient} IS NOT NULL"  # noqa: S608 -- names from the models
+        if unit_columns and roles:
+            # A person the units' branches reach already (a task's handler is usually one of its unit's
+            # handlers) is left out here, rather than written twice for the unique key to turn away.
+            units = ", ".join(f"e.{quote(c)}" for c in unit_columns)
+            branch += (
+                f" AND NOT EXISTS (SELECT 1 FROM {membership} m JOIN {person} p ON p.id = m.user_id"  # noqa: S608 -- names from the models, values bound
+                f" WHERE m.user_id = {recipient} AND m.organization_id IN ({units}) AND p.is_active"
+                f" AND m.role IN ({', '.join(['%s'] * len(roles))}))"
+            )
+            params.extend(roles)
+        branches.append(branch)
     return branches, params
 
 
