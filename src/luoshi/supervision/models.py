@@ -139,6 +139,8 @@ class Urging(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="urgings",
+        # No index: nothing looks urgings up by rule, and rules are never deleted (only set out of use).
+        db_index=False,
         # No foreign key in the database (the ORM still protects and cascades): see ``NO_DB_CONSTRAINT``.
         db_constraint=False,
         verbose_name=_("rule"),
