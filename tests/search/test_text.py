@@ -27,6 +27,33 @@ def test_normalization_folds_width_case_and_spaces():
     assert searchable_text(["标题", "", "  描述  "]) == "标题\n描述"
 
 
+def _nfkc_normalize(value: str) -> str:
+    """``normalize`` as its docstring states it, without the short cut for full-width forms."""
+    return " ".join(unicodedata.normalize("NFKC", value).lower().split())
+
+
+def test_every_character_normalizes_as_nfkc_has_it_alone_and_beside_full_width_and_combining_ones():
+    for code in range(0x20, 0x30000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        for neighbour in ("", "a", "Ａ", "\u0301", "Ｅ\u0301", "ｶ"):
+            for value in (char + neighbour, neighbour + char):
+                assert normalize(value) == _nfkc_normalize(value), value
+
+
+# Full-width forms, the letters and marks they may combine with, Chinese punctuation, spaces.
+_MIXED = st.text(
+    st.sampled_from([chr(c) for c in range(0xFF00, 0xFF70)] + list("aEz \u0301\u0308\u3000\t。、养老ﬁ"))
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=_MIXED)
+def test_full_width_forms_mapped_first_normalize_as_nfkc_does(value):
+    assert normalize(value) == _nfkc_normalize(value)
+
+
 def test_chinese_is_indexed_by_characters_and_pairs_and_words_by_trigrams():
     terms = index_terms("能耗双控 report")
     assert {"能", "耗", "双", "控", "能耗", "耗双", "双控"} <= terms
