@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.models import Value
+from django.db.models.functions import StrIndex
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from django.utils.translation import gettext
 
 from luoshi.core.errors import ValidationFailed
+from luoshi.directives.models import Clause, Directive
 from luoshi.search import fulltext, selectors
-from luoshi.search.models import EntryKind
+from luoshi.search.models import EntryKind, SearchEntry
 
 
 @pytest.mark.parametrize("query", [None, "", "   ", "\u3000\n", "，。！", "!!!---", "、", "推" * 101])
@@ -105,3 +110,93 @@ def test_common_and_rare_lookups_find_the_same_hits(city, work, monkeypatch, sha
     for query, expected in [("推进", 2), ("能耗双控", 1), ("REPORT", 1), ("河", 1), ("zz", 0)]:
         assert selectors.search(city.zhao, query).total == expected, query
         assert selectors.search(city.sun, query).total == (query in {"推进", "能耗双控"}), query
+
+
+def _matching_rows(needle, audience, *, kinds, common=False, sample=None):
+    """What ``fulltext.matching`` reads through the ORM for a searcher no visibility rule narrows."""
+    entries = SearchEntry.objects.all()
+    if kinds is not None:
+        entries = entries.filter(kind__in=kinds)
+    entries = entries.alias(position=StrIndex("text", Value(needle))).filter(position__gt=0)
+    _needle, terms = selectors.parse_query(needle)
+    matched = fulltext.matching(entries, terms, audience, common=common).values_list(*fulltext.FOUND_COLUMNS)
+    if sample is not None:
+        return fulltext.sampled(matched[:100], sample)
+    return list(matched[:100])
+
+
+@pytest.mark.parametrize("common", [False, True])
+def test_the_written_out_lookup_reads_what_matching_reads(city, work, common):
+    """``fulltext.found`` (the statement of a searcher who sees every entry) reads the rows, in their order,
+    that ``matching`` over the same entries reads: every kind or some, narrowed by units or not."""
+    task = work.started(work.task("推进老旧小区改造", description="Energy REPORT"), city.wang)
+    work.report(task, city.wang, "推进顺利", problems="资金不足")
+    work.task("推进能耗双控", lead=city.tiedong)
+    work.directive("推进城市更新方案", by=city.zhao, org=city.government, clauses=("加快推进城市更新。",))
+    if common and connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL reads common queries without their terms")
+    tiexi, top = selectors._audience(city.wang), selectors._audience(city.zhao)
+    for needle in ("推进", "能耗双控", "report", "r", "资金", "zz"):
+        _needle, terms = selectors.parse_query(needle)
+        for audience in (None, tiexi, top, []):
+            for kinds in (None, [EntryKind.TASK], [EntryKind.CLAUSE, EntryKind.REPORT]):
+                expected = _matching_rows(needle, audience, kinds=kinds, common=common)
+                found = fulltext.found(needle, terms, audience, kinds=kinds, limit=100, common=common)
+                assert found == expected, (needle, audience, kinds)
+                if connection.vendor == "postgresql":
+                    sampled = _matching_rows(needle, audience, kinds=kinds, common=True, sample=100.0)
+                    kw = {"kinds": kinds, "limit": 100, "common": True, "sample": 100.0}
+                    assert fulltext.found(needle, terms, audience, **kw) == sampled
+
+
+def test_searchers_who_see_everything_and_those_the_rules_narrow_get_their_hits(city, work):
+    """Zhao (every top-level unit) and a superuser are answered by the written-out statement, Wang by the
+    rules: each gets exactly the hits the visibility rules allow, newest first."""
+    mine = work.started(work.task("推进老旧小区改造"), city.wang)
+    work.report(mine, city.wang, "推进顺利")
+    theirs = work.task("推进能耗双控", lead=city.tiedong)
+    root = type(city.admin).objects.create_superuser("root", password="Luoshi-root-2026")
+    everything = [(hit.kind, hit.object_id) for hit in selectors.search(city.zhao, "推进").hits]
+    assert [(hit.kind, hit.object_id) for hit in selectors.search(root, "推进").hits] == everything
+    assert (EntryKind.TASK, theirs.pk) in everything
+    wangs = [(hit.kind, hit.object_id) for hit in selectors.search(city.wang, "推进").hits]
+    assert wangs == [key for key in everything if key != (EntryKind.TASK, theirs.pk)]
+    with CaptureQueriesContext(connection) as queries:
+        selectors.search(city.zhao, "推进")
+    # No visibility subquery, and no unit's audience narrows the lookup (every entry names a top unit).
+    assert not any("EXISTS" in q["sql"] for q in queries.captured_queries)
+    assert not any("§" in q["sql"] for q in queries.captured_queries)
+    with CaptureQueriesContext(connection) as queries:
+        selectors.search(city.wang, "推进")
+    assert any("§" in q["sql"] and "EXISTS" in q["sql"] for q in queries.captured_queries)
+
+
+def test_records_read_as_the_orm_reads_them(city, work):
+    """Titles and searched fields of every kind, written out, are what the models' values are, empty
+    fields included, in any language."""
+    task = work.started(work.task("<b>推进</b>老旧小区改造", description="说明"), city.wang)
+    report = work.report(task, city.wang, "本月推进顺利", problems="资金不足")
+    clause_texts = ("推进一。", "推进二。")
+    directive = work.directive("推进方案", by=city.zhao, org=city.government, clauses=clause_texts)
+    Directive.objects.filter(pk=directive.pk).update(doc_number="鞍政办发〔2024〕3号", issuing_body="")
+    directive.refresh_from_db()
+    clauses = list(Clause.objects.filter(directive=directive).order_by("ordinal"))
+    expected = {
+        EntryKind.TASK: {task.pk: ("<b>推进</b>老旧小区改造", ["<b>推进</b>老旧小区改造", "说明", ""])},
+        EntryKind.REPORT: {
+            report.pk: (
+                f"<b>推进</b>老旧小区改造: report of {report.reported_on.isoformat()}",
+                ["本月推进顺利", "资金不足", ""],
+            )
+        },
+        EntryKind.CLAUSE: {c.pk: (f"推进方案, clause {c.ordinal}", [c.heading, c.text]) for c in clauses},
+        EntryKind.DIRECTIVE: {directive.pk: (str(directive), ["推进方案", "鞍政办发〔2024〕3号", ""])},
+    }
+    for kind, records in expected.items():
+        read = selectors._records(kind, [*records, 10**9])
+        assert {pk: (r.title, r.fields) for pk, r in read.items()} == records, kind
+    with translation.override("zh-hans"):
+        [title] = [r.title for r in selectors._records(EntryKind.REPORT, [report.pk]).values()]
+        pattern = gettext("%(task)s: report of %(date)s")
+    assert title == pattern % {"task": task.title, "date": report.reported_on.isoformat()}
+    assert "report of" not in title

@@ -15,7 +15,7 @@ Titles and snippets come from the records themselves, one query per kind on the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,11 +27,11 @@ from django.utils.translation import gettext as _
 from luoshi import access
 from luoshi.core import sql, trees
 from luoshi.core.errors import ValidationFailed
-from luoshi.directives.models import Clause, Directive
+from luoshi.directives.models import Directive
 from luoshi.organizations.models import Organization
 from luoshi.search import fulltext
 from luoshi.search.models import EntryKind, SearchEntry
-from luoshi.search.services import FIELDS
+from luoshi.search.services import FIELDS, MODELS
 from luoshi.search.text import (
     MAX_QUERY,
     Term,
@@ -41,7 +41,7 @@ from luoshi.search.text import (
     normalize,
     query_terms,
 )
-from luoshi.tasks.models import ProgressReport, Task
+from luoshi.tasks.models import Task
 
 MAX_RESULTS = 1000
 
@@ -133,6 +133,32 @@ def _sees_every_unit(paths: list[str]) -> bool:
     return bool(roots) and all(any(trees.is_within(root, p) for p in paths) for root in roots)
 
 
+# What ``_entry_rule`` gives for a person who may see no entry.
+_NO_ENTRY = Q(pk__in=[])
+
+
+def _entry_rule(user: Any) -> Q | None:
+    """The condition the entries ``user`` may see meet (``visible_entries``), ``None`` when every entry is
+    theirs to see, ``_NO_ENTRY`` when none is."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return _NO_ENTRY
+    if user.is_superuser:
+        return None
+    paths = _outermost(s.path for s in access.scopes_of(user))
+    if not paths:
+        return _NO_ENTRY
+    if _sees_every_unit(paths):
+        return None
+    within = Q(pk__in=[])
+    for path in paths:
+        within |= trees.subtree_q("org_path", path)
+    # An entry has a task or a directive, never both, so each rule meets only its own entries (and no
+    # condition on the kind invites the planner to scan an index of every entry of a kind).
+    task_rule = Exists(access.visible(user, Task.objects.filter(pk=OuterRef("task_id"))))
+    directive_rule = Exists(access.visible(user, Directive.objects.filter(pk=OuterRef("directive_id"))))
+    return within | task_rule | directive_rule
+
+
 def visible_entries(user: Any, qs: QuerySet[SearchEntry]) -> QuerySet[SearchEntry]:
     """The entries of objects ``user`` may see: tasks and reports by the task rule, clauses and
     directives by the directive rule (both as registered in ``luoshi.access``).
@@ -147,23 +173,12 @@ def visible_entries(user: Any, qs: QuerySet[SearchEntry]) -> QuerySet[SearchEntr
     could add nothing: no condition is added, which saves building the rules' subqueries (most of a
     search's time at city scale).
     """
-    if user is None or not user.is_authenticated or not user.is_active:
-        return qs.none()
-    if user.is_superuser:
+    rule = _entry_rule(user)
+    if rule is None:
         return qs
-    paths = _outermost(s.path for s in access.scopes_of(user))
-    if not paths:
+    if rule is _NO_ENTRY:
         return qs.none()
-    if _sees_every_unit(paths):
-        return qs
-    within = Q(pk__in=[])
-    for path in paths:
-        within |= trees.subtree_q("org_path", path)
-    # An entry has a task or a directive, never both, so each rule meets only its own entries (and no
-    # condition on the kind invites the planner to scan an index of every entry of a kind).
-    task_rule = Exists(access.visible(user, Task.objects.filter(pk=OuterRef("task_id"))))
-    directive_rule = Exists(access.visible(user, Directive.objects.filter(pk=OuterRef("directive_id"))))
-    return qs.filter(within | task_rule | directive_rule)
+    return qs.filter(rule)
 
 
 def search(
@@ -179,15 +194,35 @@ def search(
     chosen = _kinds(kinds)
     limit = max(0, limit)
     offset = max(0, offset)
-    entries = SearchEntry.objects.all()
-    if len(chosen) < len(EntryKind.values):
-        entries = entries.filter(kind__in=chosen)
-    # The substring test decides; the lookups added by ``matching`` let an index find the candidates
-    # (every text that passes the test holds all of them, so they never turn a hit away).
-    entries = entries.alias(position=StrIndex("text", Value(needle))).filter(position__gt=0)
-    audience = _audience(user)
-    entries = visible_entries(user, entries)
-    columns = ("id", "kind", "object_id", "task_id", "directive_id")
+    rule = _entry_rule(user)
+    # Whoever may see every entry is narrowed by no unit's audience either, as a superuser is not: every
+    # entry names one of the top-level units, which such a person's scopes hold.
+    audience = None if rule is None else _audience(user)
+    if rule is None:
+        # Nothing narrows the entries but the query: the statement is written out (``fulltext.found``).
+        wanted = chosen if len(chosen) < len(EntryKind.values) else None
+
+        def read(*, common: bool, sample: float | None = None) -> list[tuple[Any, ...]]:
+            return fulltext.found(
+                needle, terms, audience, kinds=wanted, limit=MAX_RESULTS + 1, common=common, sample=sample
+            )
+
+    else:
+        entries = SearchEntry.objects.all()
+        if len(chosen) < len(EntryKind.values):
+            entries = entries.filter(kind__in=chosen)
+        # The substring test decides; the lookups added by ``matching`` let an index find the candidates
+        # (every text that passes the test holds all of them, so they never turn a hit away).
+        entries = entries.alias(position=StrIndex("text", Value(needle))).filter(position__gt=0)
+        entries = entries.none() if rule is _NO_ENTRY else entries.filter(rule)
+
+        def read(*, common: bool, sample: float | None = None) -> list[tuple[Any, ...]]:
+            matched = fulltext.matching(entries, terms, audience, common=common)
+            rows: QuerySet[Any, tuple[Any, ...]] = matched.values_list(*fulltext.FOUND_COLUMNS)
+            if sample is not None:
+                return fulltext.sampled(rows[: MAX_RESULTS + 1], sample)
+            return list(rows[: MAX_RESULTS + 1])
+
     # The planner's cost of the visibility subqueries often passes ``jit_above_cost``, and compiling
     # then takes ten times longer than the lookup itself.
     with sql.without_jit():
@@ -196,11 +231,9 @@ def search(
         if lookup.sample is not None:
             # Common in the table though not among its newest entries: more than enough hits in a sample
             # of the pages, or else the index decides.
-            sample = fulltext.matching(entries, terms, audience, common=True)
-            found = fulltext.sampled(sample.values_list(*columns)[: MAX_RESULTS + 1], lookup.sample)
+            found = read(common=True, sample=lookup.sample)
         if len(found) <= MAX_RESULTS:
-            matched = fulltext.matching(entries, terms, audience, common=lookup.common)
-            found = list(matched.values_list(*columns)[: MAX_RESULTS + 1])
+            found = read(common=lookup.common)
     # Newest first (SQLite already reads them so; PostgreSQL reads them in no particular order). The
     # one beyond the cap only tells that there are more.
     rows = sorted(found, reverse=True)[:MAX_RESULTS]
@@ -227,38 +260,54 @@ class _Record:
     fields: list[str]
 
 
-def _texts(values: tuple[Any, ...]) -> list[str]:
+def _texts(values: Sequence[Any]) -> list[str]:
     return [value or "" for value in values]
 
 
-def _records(kind: str, ids: list[int]) -> dict[int, _Record]:
-    """The page's records of one kind, as their titles and snippets need them: one query, read as
-    values (building model instances for them cost twice as much as the query)."""
-    fields = FIELDS[kind]
-    rows: QuerySet[Any, Any]
-    if kind == EntryKind.TASK:
-        rows = Task.objects.filter(pk__in=ids).values_list("pk", *fields)
-        return {pk: _Record(str(values[0]), _texts(values)) for pk, *values in rows}
+def _record_statement(kind: str) -> str:
+    """The statement ``_records`` reads ``kind`` with: the id, what the title names (the task of a
+    report and its date, the directive of a clause and the clause's number) and the searched fields."""
+    model = MODELS[kind]
+    columns = {field.name: field.column for field in model._meta.concrete_fields}
+    fields = ", ".join(f'r."{columns[name]}"' for name in FIELDS[kind])
+    table = model._meta.db_table
+    # Every record model's key is its "id" column, as the entries' object ids are.
     if kind == EntryKind.REPORT:
-        reports = ProgressReport.objects.filter(pk__in=ids)
-        rows = reports.values_list("pk", "task__title", "reported_on", *fields)
+        return (
+            f'SELECT r.id, t."title", r."reported_on", {fields} FROM "{table}" r'  # noqa: S608 -- names from the models
+            f' JOIN "{Task._meta.db_table}" t ON t.id = r."task_id" WHERE r.id IN ({{ids}})'
+        )
+    if kind == EntryKind.CLAUSE:
+        return (
+            f'SELECT r.id, d."title", r."ordinal", {fields} FROM "{table}" r'  # noqa: S608 -- names from the models
+            f' JOIN "{Directive._meta.db_table}" d ON d.id = r."directive_id" WHERE r.id IN ({{ids}})'
+        )
+    return f'SELECT r.id, {fields} FROM "{table}" r WHERE r.id IN ({{ids}})'  # noqa: S608 -- names from the models
+
+
+_RECORD_STATEMENTS = {kind: _record_statement(kind) for kind in EntryKind.values}
+
+
+def _records(kind: str, ids: list[int]) -> dict[int, _Record]:
+    """The page's records of one kind, as their titles and snippets need them: one written-out statement
+    (building it through the ORM cost more than running it, and model instances twice as much again)."""
+    statement = _RECORD_STATEMENTS[kind].format(ids=", ".join(["%s"] * len(ids)))
+    rows = sql.read_rows(MODELS[kind], statement, ids)
+    if kind == EntryKind.TASK:
+        return {pk: _Record(str(values[0]), _texts(values)) for pk, *values in rows}
+    # Each title's pattern is translated once per page, not once per row.
+    if kind == EntryKind.REPORT:
+        report_title = _("%(task)s: report of %(date)s")
         return {
-            pk: _Record(
-                _("%(task)s: report of %(date)s") % {"task": task, "date": reported_on.isoformat()},
-                _texts(values),
-            )
-            for pk, task, reported_on, *values in rows
+            pk: _Record(report_title % {"task": task, "date": sql.as_date(on).isoformat()}, _texts(values))
+            for pk, task, on, *values in rows
         }
     if kind == EntryKind.CLAUSE:
-        rows = Clause.objects.filter(pk__in=ids).values_list("pk", "directive__title", "ordinal", *fields)
+        clause_title = _("%(directive)s, clause %(number)s")
         return {
-            pk: _Record(
-                _("%(directive)s, clause %(number)s") % {"directive": directive, "number": ordinal},
-                _texts(values),
-            )
+            pk: _Record(clause_title % {"directive": directive, "number": ordinal}, _texts(values))
             for pk, directive, ordinal, *values in rows
         }
-    rows = Directive.objects.filter(pk__in=ids).values_list("pk", *fields)
     # As ``Directive.__str__`` names it.
     return {
         pk: _Record(str(Directive(title=title, doc_number=number)), _texts((title, number, *rest)))
