@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from luoshi.search.api import HitOut, SearchOut
 from luoshi.search.models import EntryKind
 from tests.api.conftest import ApiClient, api_as  # noqa: F401 -- the fixture is used by the tests
 
@@ -49,3 +50,20 @@ def test_a_bad_query_answers_422_on_field_q(city, api_as):  # noqa: F811
 
 def test_anonymous_callers_are_refused(db):
     assert ApiClient().get(URL, {"q": "推进"}).status_code == 401
+
+
+def test_the_answer_is_what_search_out_says(city, work, api_as):  # noqa: F811
+    """The endpoint writes its JSON from the hits' values (``api.search_body``) instead of validating each
+    hit through ``HitOut``: field for field and in their order, it is what ``SearchOut`` gives."""
+    task = work.started(work.task("<b>推进</b>老旧小区改造", description="Energy"), city.wang)
+    work.report(task, city.wang, "推进顺利")
+    work.directive("推进方案", by=city.zhao, org=city.government, clauses=("加快推进。",))
+    answer = api_as(city.zhao).get(URL, {"q": "推进", "page_size": 10})
+    body = answer.json()
+    assert {item["kind"] for item in body["items"]} >= {"task", "report"}
+    assert any(item["task"] is None and item["directive"] is not None for item in body["items"])
+    validated = SearchOut.model_validate(body).model_dump(mode="json")
+    assert body == validated
+    assert list(body) == list(SearchOut.model_fields)
+    assert all(list(item) == list(HitOut.model_fields) for item in body["items"])
+    assert answer.headers["Content-Type"].startswith("application/json")
