@@ -17,6 +17,7 @@ from luoshi.directives import services as directives
 from luoshi.directives.models import Directive, DirectiveKind, DirectiveLevel, FocusArea
 from luoshi.tasks import reporting, services, workflow
 from luoshi.tasks.models import Task
+from luoshi.web.templatetags.luoshi_tasks import expected_for
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -269,3 +270,42 @@ def test_export_query_count_does_not_grow(login, desk):
         content = b"".join(client.get(reverse("web:ledger_export")).streaming_content)
     assert len(large.captured_queries) == len(small.captured_queries)
     assert load_workbook(io.BytesIO(content)).active.max_row == 61
+
+
+def test_expected_progress_follows_the_milestones_and_they_cost_one_query(login, desk, clock):
+    """A row's expected progress follows the task's milestones, read for the whole page in one query
+    (as ``expected_for`` reads prefetched ones), and the page asks as many queries with milestones as
+    without them."""
+    client = login(desk.city.zhao)
+    clock.set(date(2024, 3, 1))
+    planned = desk.acknowledged_city_task(title="有里程碑的任务", due=date(2024, 12, 31))
+    plain = desk.acknowledged_city_task(title="无里程碑的任务", due=date(2024, 12, 31))
+    clock.set(date(2024, 3, 8))
+    client.get(reverse("web:ledger"))
+    with CaptureQueriesContext(connection) as without:
+        client.get(reverse("web:ledger"))
+    clock.set(date(2024, 3, 1))
+    planned.refresh_from_db()
+    reporting.milestone_add(
+        actor=desk.city.wang,
+        task=planned,
+        version=planned.version,
+        title="方案完成",
+        due_on=date(2024, 3, 10),
+        planned_progress=90,
+    )
+    clock.set(date(2024, 3, 8))
+    with CaptureQueriesContext(connection) as with_one:
+        body = client.get(reverse("web:ledger")).content.decode()
+    assert len(with_one.captured_queries) == len(without.captured_queries)
+    tasks = Task.objects.prefetch_related("milestones").in_bulk([planned.pk, plain.pk])
+    by_milestones, linear = (expected_for(tasks[pk]) for pk in (planned.pk, plain.pk))
+    assert by_milestones != linear
+    rows = {
+        title: row
+        for row in body.split("<tr>")[1:]
+        for title in ("有里程碑的任务", "无里程碑的任务")
+        if title in row
+    }
+    assert f"expected {by_milestones}%" in rows["有里程碑的任务"]
+    assert f"expected {linear}%" in rows["无里程碑的任务"]

@@ -13,9 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from luoshi.tasks import selectors as task_selectors
 from luoshi.tasks import workflow
 from luoshi.tasks.models import Task
-from luoshi.web.views.ledger import page_window
+from luoshi.web import tasklists
+from luoshi.web.views.ledger import ROW_NAMES, page_window
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -159,3 +161,20 @@ def test_the_page_window_offers_the_ends_and_the_neighbours():
     assert page_window(1, 258) == [1, 2, 3, None, 258]
     assert page_window(100, 258) == [1, None, 98, 99, 100, 101, 102, None, 258]
     assert page_window(257, 258) == [1, None, 255, 256, 257, 258]
+
+
+@pytest.mark.parametrize("sort", ["due", "-due", "light", "progress", "-updated"])
+def test_a_page_by_number_is_that_slice_of_the_whole_ordered_ledger(desk, tasks, sort):
+    """A page by number finds its rows' keys first and then reads those rows with their names
+    (``ledger_page(related=…)``): the same rows, in the same order, as slicing the whole ordered query,
+    on every page including the last, short one."""
+    filters = tasklists.LedgerFilters(sort=sort)
+    ordered = tasklists.ledger_tasks(user=desk.city.zhao, filters=filters).select_related(None)
+    whole = list(ordered.annotate(**ROW_NAMES))
+    for number in range(1, 5):
+        found = task_selectors.ledger_page(ordered, size=SIZE, page=number, related=ROW_NAMES).items
+        expected = whole[(number - 1) * SIZE : number * SIZE]
+        assert [t.pk for t in found] == [t.pk for t in expected]
+        assert [(t.lead_org_name, t.parent_title, t.directive_title) for t in found] == [
+            (t.lead_org_name, t.parent_title, t.directive_title) for t in expected
+        ]

@@ -6,6 +6,7 @@ task %}`` draw ``web/_light.html``, ``web/_progress.html`` and ``web/_due.html``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -50,18 +51,20 @@ def light_of(light: str, closed_late: bool = False) -> SafeString:
     return badge_html(light, closed_late)
 
 
-def expected_for(task: Any, today: date | None = None) -> int | None:
+def expected_for(
+    task: Any, today: date | None = None, milestones: Sequence[tuple[date, int]] | None = None
+) -> int | None:
     """Expected progress (序时进度) of an open task as of today, rounded; None when it has no plan.
 
-    Milestones count when they were prefetched (``prefetch_related("milestones")``); otherwise the plan
-    is linear, so list pages never ask one query per row.
+    Milestones count when they are given as (due date, planned progress) or were prefetched
+    (``prefetch_related("milestones")``); otherwise the plan is linear, so list pages never ask one
+    query per row.
     """
     if task.status not in OPEN_STATUSES:
         return None
-    cache = getattr(task, "_prefetched_objects_cache", {})
-    milestones: list[tuple[date, int]] = []
-    if "milestones" in cache:
-        milestones = [(m.due_on, m.planned_progress) for m in cache["milestones"]]
+    if milestones is None:
+        cache = getattr(task, "_prefetched_objects_cache", {})
+        milestones = [(m.due_on, m.planned_progress) for m in cache.get("milestones", [])]
     value = lights.expected_progress(task.start_on, task.due_on, milestones, today or workdays.today())
     return round(value)
 
@@ -85,10 +88,16 @@ def _drawn(cache: dict[Any, SafeString], key: Any, template_name: str, context: 
     return html
 
 
+# ``progress_bar``'s ``expected`` when the caller did not work it out.
+_ASK_THE_TASK: Any = object()
+
+
 @register.simple_tag
-def progress_bar(task: Any) -> SafeString:
-    """The task's progress against its expected progress (``web/_progress.html``)."""
-    expected = expected_for(task)
+def progress_bar(task: Any, expected: Any = _ASK_THE_TASK) -> SafeString:
+    """The task's progress against its expected progress (``web/_progress.html``): ``expected`` as the
+    caller worked it out with ``expected_for`` (None for none), or else worked out here."""
+    if expected is _ASK_THE_TASK:
+        expected = expected_for(task)
     behind = expected is not None and expected - task.progress >= lights.light_settings()["yellow_behind"]
     key = (translation.get_language() or "", task.progress, expected, behind)
     context = {"progress": task.progress, "expected": expected, "behind": behind}

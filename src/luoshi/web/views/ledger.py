@@ -11,6 +11,9 @@ from django.db.models import F, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
@@ -25,6 +28,7 @@ from luoshi.tasks.models import Task, TaskQuerySet, TaskStatus
 from luoshi.web import exports, selectors, tasklists
 from luoshi.web.shortcuts import render_list
 from luoshi.web.tasklist_forms import LedgerFilterForm
+from luoshi.web.templatetags import luoshi_tasks as task_tags
 
 
 def _filters(request: HttpRequest) -> tuple[LedgerFilterForm, tasklists.LedgerFilters]:
@@ -32,7 +36,14 @@ def _filters(request: HttpRequest) -> tuple[LedgerFilterForm, tasklists.LedgerFi
     form = LedgerFilterForm(
         request.GET,
         organizations=selectors.visible_organizations(user),
-        directives=list(visible_directives(user).order_by("-issued_on", "-pk")),
+        # A choice shows the directive's title and number (``Directive.__str__``); its full text and
+        # issuing unit are not read.
+        directives=list(
+            visible_directives(user)
+            .select_related(None)
+            .only("title", "doc_number")
+            .order_by("-issued_on", "-pk")
+        ),
         focus_areas=list(FocusArea.objects.filter(is_active=True)),
     )
     form.is_valid()
@@ -49,6 +60,22 @@ ROW_NAMES = {
     "directive_title": F("directive__title"),
     "directive_doc_number": F("directive__doc_number"),
 }
+
+# What a ledger row reads of its task (the template, its tags and ``LedgerRow``) and what a page's cursor
+# reads of its last row (the sort keys ``tasklists.SORTS``): a task has fifty columns.
+ROW_FIELDS = (
+    "title",
+    "status",
+    "light",
+    "closed_late",
+    "light_overridden",
+    "progress",
+    "start_on",
+    "due_on",
+    "updated_at",
+    "parent",
+    "path",
+)
 
 # Sortable columns: (sort key, header); the first click sorts the way a reader wants first.
 SORTABLE = (
@@ -99,21 +126,25 @@ def _page_number(raw: str | None) -> int:
 @dataclass(frozen=True)
 class LedgerRow:
     """A task as its ledger row shows it. What the template would otherwise work out on every row (the
-    link, the state's label, the update time in the current time zone) is worked out here, once per page
-    where it can be; the rest is read from ``task``."""
+    link, the state's label, where the task comes from, the update time in the current time zone, the
+    deadline, badge and progress bar) is worked out here, once per page where it can be; the rest is read
+    from ``task``."""
 
     task: Task
     number: int
     url: str
     status: str
     lead_unit: str
-    # None when the task has no parent (or directive).
-    parent_title: str | None
-    directive_title: str | None
-    directive_doc_number: str | None
     # As the ``date:'c'`` and ``date:"Y-m-d"`` filters write the update time.
     updated_at: str
     updated_on: str
+    # The deadline, light badge and progress bar, drawn by the task list tags (``luoshi_tasks``).
+    deadline: SafeString
+    badge: SafeString
+    progress: SafeString
+    # What the row says the task comes from: its parent, else its directive (escaped HTML; None for
+    # neither).
+    source: SafeString | None
 
 
 # An id no task has, reversed in its place to learn what surrounds an id in a task's link.
@@ -121,13 +152,28 @@ _ID_MARK = 9_876_543_210
 
 
 def ledger_rows(tasks: list[Task], first_row: int) -> list[LedgerRow]:
-    """The rows of a page whose first task is number ``first_row``; the tasks carry ``ROW_NAMES``."""
+    """The rows of a page whose first task is number ``first_row``; the tasks carry ``ROW_NAMES``. Their
+    milestones are read in one query (a prefetch built a manager's query for every task)."""
     labels = {value: str(label) for value, label in TaskStatus.choices}
+    plans = task_selectors.milestone_plans([task.pk for task in tasks])
+    today = workdays.today()
+    # The message of ``{% blocktranslate %}Subtask of {{ parent }}{% endblocktranslate %}``, translated once.
+    subtask_of = gettext("Subtask of %(parent)s")
     # A task's link is the same around its id: reversed once per page instead of once per row.
     before, after = reverse("web:task_detail", args=[_ID_MARK]).split(str(_ID_MARK))
     rows = []
     for number, task in enumerate(tasks, start=first_row):
         updated = timezone.localtime(task.updated_at)
+        parent_title = task.parent_title if task.parent_id else None  # type: ignore[attr-defined]
+        directive_title = task.directive_title  # type: ignore[attr-defined]
+        doc_number = task.directive_doc_number  # type: ignore[attr-defined]
+        source: SafeString | None = None
+        if parent_title is not None:
+            source = mark_safe(subtask_of % {"parent": conditional_escape(parent_title)})  # noqa: S308 -- escaped
+        elif directive_title is not None and doc_number:
+            source = format_html("{} {}", directive_title, doc_number)
+        elif directive_title is not None:
+            source = conditional_escape(directive_title)
         rows.append(
             LedgerRow(
                 task=task,
@@ -136,11 +182,14 @@ def ledger_rows(tasks: list[Task], first_row: int) -> list[LedgerRow]:
                 status=labels.get(task.status, task.status),
                 # ``Organization.display_name``: the short name, if the unit has one.
                 lead_unit=task.lead_org_short_name or task.lead_org_name,  # type: ignore[attr-defined]
-                parent_title=task.parent_title if task.parent_id else None,  # type: ignore[attr-defined]
-                directive_title=task.directive_title,  # type: ignore[attr-defined]
-                directive_doc_number=task.directive_doc_number,  # type: ignore[attr-defined]
                 updated_at=updated.isoformat(),
                 updated_on=updated.date().isoformat(),
+                deadline=task_tags.deadline(task),
+                badge=task_tags.light_badge(task),
+                progress=task_tags.progress_bar(
+                    task, task_tags.expected_for(task, today, plans.get(task.pk, []))
+                ),
+                source=source,
             )
         )
     return rows
@@ -166,29 +215,25 @@ def _ledger_page(request: HttpRequest, tasks: QuerySet[Task]) -> tuple[task_sele
     after = request.GET.get("after")
     if after:
         try:
-            return task_selectors.ledger_page(tasks, size=size, after=after), ""
+            return task_selectors.ledger_page(tasks, size=size, after=after, related=ROW_NAMES), ""
         except ValidationFailed as refusal:
-            return task_selectors.ledger_page(tasks, size=size), str(refusal.message)
+            return task_selectors.ledger_page(tasks, size=size, related=ROW_NAMES), str(refusal.message)
     number = _page_number(request.GET.get("page"))
-    page = task_selectors.ledger_page(tasks, size=size, page=number)
+    page = task_selectors.ledger_page(tasks, size=size, page=number, related=ROW_NAMES)
     last = max(1, math.ceil(page.count / size))
     if number > last:
         # Past the end (rows went since the link was made): the last page, as the paginator did.
-        page = task_selectors.ledger_page(tasks, size=size, page=last)
+        page = task_selectors.ledger_page(tasks, size=size, page=last, related=ROW_NAMES)
     return page, ""
 
 
 @require_safe
 def ledger(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    # A row names its lead unit, parent and directive: those names are read with the task, instead of the
-    # whole related rows the ledger's query joins for the export (a directive's full text on every row).
-    tasks = (
-        tasklists.ledger_tasks(user=request.user, filters=filters)
-        .select_related(None)
-        .annotate(**ROW_NAMES)
-        .prefetch_related("milestones")
-    )
+    # A row names its lead unit, parent and directive: those names are read with the page's tasks
+    # (``ROW_NAMES``), instead of the whole related rows the ledger's query joins for the export (a
+    # directive's full text on every row).
+    tasks = tasklists.ledger_tasks(user=request.user, filters=filters).select_related(None).only(*ROW_FIELDS)
     known = tasklists.known_ledger_count(user=request.user, filters=filters)
     if known is not None:
         tasks = cast(TaskQuerySet, tasks).with_known_count(known)
