@@ -10,6 +10,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from django import forms
+from django.utils.functional import Promise
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from luoshi.core.errors import LuoshiError
@@ -41,7 +44,53 @@ def indented_label(org: Organization, base_depth: int = 1) -> str:
     return "\u3000" * max(org.depth - base_depth, 0) + org.name
 
 
-class SelectWithDisabled(forms.Select):
+def _formatted(value: Any) -> str:
+    """``{{ value|stringformat:'s' }}``: the value as text, escaped unless it was already safe."""
+    text = "%s" % (value,)  # noqa: UP031 -- the filter's own formatting
+    return text if isinstance(value, SafeData) else escape(text)
+
+
+def _attrs_html(attrs: dict[str, Any]) -> str:
+    """``django/forms/widgets/attrs.html``: `` name="value"`` for each attribute, the name alone for
+    True, nothing for False."""
+    return "".join(
+        f" {conditional_escape(name)}" + ("" if value is True else f'="{_formatted(value)}"')
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class Select(forms.Select):
+    """``forms.Select`` drawn without a template per option: the HTML of Django's ``select.html``, which
+    renders ``select_option.html`` and ``attrs.html`` for each option, character for character
+    (``tests/web/test_forms.py`` holds the two together). The ledger's filters offer a few dozen
+    options, and the templates took most of the form's time. Option groups, and labels that are not
+    text (which the templates would localize), are left to the templates."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        context = self.get_context(name, value, attrs)
+        widget = context["widget"]
+        options = [
+            option for _group, group_options, _index in widget["optgroups"] for option in group_options
+        ]
+        grouped = any(group for group, _options, _index in widget["optgroups"])
+        if grouped or not all(isinstance(option["label"], str | Promise) for option in options):
+            return cast(SafeString, super().render(name, value, attrs, renderer))
+        parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs_html(widget["attrs"])}>']
+        # Each option's template ends with a line break, which the page keeps; the renderer strips the
+        # whole widget's.
+        parts.extend(
+            f'\n  <option value="{_formatted(option["value"])}"{_attrs_html(option["attrs"])}>'
+            f"{conditional_escape(str(option['label']))}</option>\n"
+            for option in options
+        )
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # noqa: S308 -- every value above is escaped
+
+
+class SelectWithDisabled(Select):
     """A drop-down whose options in ``disabled_values`` are shown but cannot be chosen."""
 
     def __init__(self, *args: Any, disabled_values: Iterable[str] = (), **kwargs: Any) -> None:

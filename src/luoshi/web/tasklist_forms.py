@@ -16,7 +16,7 @@ from luoshi.directives.models import Clause, ClauseKind, Directive, DirectiveKin
 from luoshi.organizations.models import Organization, User
 from luoshi.search.models import EntryKind
 from luoshi.tasks.models import Light, Priority, ReportCadence, Task, TaskStatus
-from luoshi.web.forms import EMPTY_CHOICE_LABEL, OrganizationChoiceField, indented_label
+from luoshi.web.forms import EMPTY_CHOICE_LABEL, OrganizationChoiceField, Select, indented_label
 from luoshi.web.tasklists import CLOSED_LATE, DEFAULT_SORT, OPEN, SORTS
 
 
@@ -45,6 +45,7 @@ class ObjectChoiceField(forms.ChoiceField):
     ) -> None:
         self.objects = {str(o.pk): o for o in objects}
         choices = [("", empty_label), *((str(o.pk), label_of(o)) for o in objects)]
+        kw.setdefault("widget", Select)
         super().__init__(choices=choices, **kw)
 
     def clean(self, value: Any) -> Any:
@@ -107,8 +108,8 @@ class LedgerFilterForm(forms.Form):
     org = OrganizationChoiceField(label=_("Unit (with the units below it)"), required=False)
     directive = ObjectChoiceField(label=_("Directive"), required=False)
     focus_area = ObjectChoiceField(label=_("Focus area"), required=False)
-    light = forms.ChoiceField(label=_("Light"), required=False, choices=light_choices)
-    status = forms.ChoiceField(label=_("State"), required=False, choices=status_choices)
+    light = forms.ChoiceField(label=_("Light"), required=False, choices=light_choices, widget=Select)
+    status = forms.ChoiceField(label=_("State"), required=False, choices=status_choices, widget=Select)
     due_from = forms.DateField(label=_("Due from"), required=False, widget=DateInput)
     due_to = forms.DateField(label=_("Due by"), required=False, widget=DateInput)
     sort = forms.ChoiceField(
