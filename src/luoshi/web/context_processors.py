@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from luoshi.access.policy import can_view_audit, duty_of
-from luoshi.organizations.models import Membership
+from luoshi.web import selectors
 
 # (url name, label, url names that count as "in this section")
 SECTIONS = (
@@ -65,15 +65,11 @@ class Navigation:
         return items
 
     @cached_property
-    def primary_membership(self) -> Membership | None:
+    def primary_unit(self) -> str | None:
+        """The name of the unit the frame shows the person in (``selectors.primary_unit_name``)."""
         if self.user is None or not self.user.is_authenticated:
             return None
-        return (
-            Membership.objects.filter(user=self.user)
-            .select_related("organization")
-            .order_by("-is_primary", "organization__path")
-            .first()
-        )
+        return selectors.primary_unit_name(self.user)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from luoshi import access
 from luoshi.audit import selectors as audit_selectors
 from luoshi.audit.models import AuditEvent
-from luoshi.core import trees
+from luoshi.core import sql, trees
 from luoshi.organizations.models import Membership, Organization, User
 
 # Trees up to this size are drawn fully open; larger ones open only their top levels.
@@ -26,6 +26,23 @@ OPEN_LEVELS = 2
 def visible_organizations(user: Any) -> list[Organization]:
     """Every unit ``user`` may see, root first in tree order (one query)."""
     return list(access.visible(user, Organization.objects.all()).order_by("path"))
+
+
+def primary_unit_name(user: Any) -> str | None:
+    """The display name of the unit of ``user``'s primary membership, else of their first unit in tree
+    order; None for someone without one. Every page's frame shows it, so the statement is written out
+    (through the ORM, building it cost several times running it)."""
+    membership, unit = Membership._meta.db_table, Organization._meta.db_table
+    statement = (
+        f"SELECT o.name, o.short_name FROM {membership} m JOIN {unit} o ON o.id = m.organization_id"  # noqa: S608 -- names from the models
+        " WHERE m.user_id = %s ORDER BY m.is_primary DESC, o.path LIMIT 1"
+    )
+    found = sql.read_rows(Membership, statement, [user.pk])
+    if not found:
+        return None
+    [(name, short_name)] = found
+    # ``Organization.display_name``.
+    return str(short_name or name)
 
 
 def units_around(user: Any, org: Organization) -> list[Organization]:
