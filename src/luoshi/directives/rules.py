@@ -20,13 +20,6 @@ from luoshi.organizations.models import Organization, Role
 EDITOR_ROLES = frozenset({Role.LEADER, Role.HEAD, Role.HANDLER})
 
 
-def _within_any(field: str, paths: list[str]) -> Q:
-    q = Q(pk__in=[])
-    for path in set(paths):
-        q |= trees.subtree_q(field, path)
-    return q
-
-
 def may_register_for(user: Any, org: Organization) -> bool:
     """Whether ``user`` may register and edit directives in the name of ``org``."""
     if user.is_superuser:
@@ -56,7 +49,7 @@ def visible_directives(user: Any, qs: models.QuerySet[Directive]) -> models.Quer
         return qs.none()
     # One query: the task rule becomes a correlated EXISTS, never a list of ids fetched into Python.
     tasks = policy.visible(user, Task.objects.all()).filter(directive_id=OuterRef("pk"))
-    units = Organization.objects.filter(_within_any("path", paths)).values("pk")
+    units = policy.units_within(paths)
     return qs.filter(Q(issuing_org_id__in=units) | Exists(tasks))
 
 

@@ -115,7 +115,7 @@ def visible_tasks(user: Any, qs: models.QuerySet[Task]) -> models.QuerySet[Task]
     if not paths:
         return qs.none()
     # The units in the user's scopes, as a subquery: the whole rule stays one SQL statement.
-    units = Organization.objects.filter(_within_any("path", paths)).values("pk")
+    units = policy.units_within(paths)
     cooperating = Task.cooperating_orgs.through.objects.filter(
         task_id=OuterRef("pk"), organization_id__in=units
     )
