@@ -55,14 +55,23 @@ def test_past_the_cap_the_hits_come_from_the_sample(city, always_sampled, monkey
     )
     _analyze()
     read: list[tuple] = []
-    sampled = fulltext.sampled
+    sampled, found = fulltext.sampled, fulltext.found
 
     def spy(qs, percent):
         rows = sampled(qs, percent)
         read.extend(rows)
         return rows
 
+    def spy_found(*args, **kwargs):
+        rows = found(*args, **kwargs)
+        if kwargs.get("sample") is not None:
+            read.extend(rows)
+        return rows
+
+    # Zhao sees every unit, so his search is the written-out statement (``found``); others sample
+    # through ``sampled``.
     monkeypatch.setattr(fulltext, "sampled", spy)
+    monkeypatch.setattr(fulltext, "found", spy_found)
     results = selectors.search(city.zhao, "养老服务")
     assert (results.total, results.total_is_exact) == (selectors.MAX_RESULTS, False)
     # The sample answered, with entries that contain the query and nothing else.

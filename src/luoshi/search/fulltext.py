@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, router
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
@@ -178,7 +179,11 @@ def plan(needle: str, audience: Sequence[str] | None, *, wanted: int) -> Lookup:
 
 def sampled(qs: QuerySet[Any], percent: float) -> list[tuple[Any, ...]]:
     """The rows of ``qs`` (over the entry table) read from ``percent`` % of its pages, in page order."""
-    sql, params = qs.query.get_compiler(connection=connection).as_sql()
+    try:
+        sql, params = qs.query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:
+        # A query that can match nothing (``none()``, an empty audience) has no statement to sample.
+        return []
     table = f'FROM "{SearchEntry._meta.db_table}"'
     if sql.count(table) != 1:
         raise ValueError("the statement must read the entry table once")
