@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.db.models import ProtectedError
 
 from luoshi.audit.models import AuditEvent
 from luoshi.core.errors import Conflict, NotAllowed, NotFound, ValidationFailed
@@ -206,6 +207,17 @@ def test_a_supervisor_closes_an_urging(desk, clock):
 
 
 # --- the escalation rules -------------------------------------------------------------------------
+
+
+def test_a_task_with_urgings_cannot_be_deleted_nor_its_unit_or_person(desk):
+    """The database leaves an urging's references unchecked (a night writes too many to check at
+    commit); the ORM still refuses to delete what an urging names."""
+    task = desk.acknowledged_city_task()
+    urging = notice(desk, task)
+    for named in (task, urging.to_org):
+        with pytest.raises(ProtectedError):
+            named.delete()
+    assert Urging.objects.filter(pk=urging.pk, task=task).exists()
 
 
 def rule(level: str) -> EscalationRule:

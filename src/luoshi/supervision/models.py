@@ -105,9 +105,9 @@ class UrgingQuerySet(models.QuerySet["Urging"]):
 # NO_DB_CONSTRAINT: references that the database does not check itself. A night's sweep writes tens of
 # thousands of urgings, announced lights and marks at once, each row read from the very rows it refers
 # to; PostgreSQL then checked every reference again at commit, locking each referenced row (4 to 6 s of
-# a province's nightly sweep). The ORM still protects, cascades and sets null as declared, and units,
-# people and rules are never deleted, only deactivated. An urging's task keeps its foreign key: it is
-# the record's link to the work it urges.
+# a province's nightly sweep). The ORM still protects, cascades and sets null as declared; units, people
+# and rules are never deleted, only deactivated, and tasks never (cancelled instead). Each urging's task,
+# unit and person are also in its audit event, which the hash chain keeps as written.
 
 
 class Urging(models.Model):
@@ -116,7 +116,13 @@ class Urging(models.Model):
     # The indexes below that start with the task and with the unit serve their lookups (one index less
     # each for every urging written).
     task = models.ForeignKey(
-        "tasks.Task", on_delete=models.PROTECT, related_name="urgings", verbose_name=_("task"), db_index=False
+        "tasks.Task",
+        on_delete=models.PROTECT,
+        related_name="urgings",
+        verbose_name=_("task"),
+        db_index=False,
+        # See ``NO_DB_CONSTRAINT``.
+        db_constraint=False,
     )
     level = models.CharField(_("level"), max_length=16, choices=UrgingLevel.choices)
     reason = models.TextField(_("reason"))
