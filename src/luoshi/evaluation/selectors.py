@@ -139,22 +139,23 @@ def _stored_rows(scores: QuerySet[Score], *, kind: str, parent: Organization | N
         scores = scores.filter(peer_group=parent)
     if user is not None:
         scores = access.visible(user, scores)
-    rows = [
-        Row(
-            rank=s.rank,
-            previous_rank=s.previous_rank,
-            org_id=s.organization_id,
-            person_id=s.person_id,
-            name=s.subject_name,
-            score=s.score,
-            previous_score=s.previous_score,
-            components=s.components,
-            flag_count=s.flag_count,
-            score_id=s.pk,
-        )
-        for s in scores
-    ]
-    return sorted(rows, key=_sort_key)
+    return sorted((_row(s, s.subject_name) for s in scores), key=_sort_key)
+
+
+def _row(s: Score, name: str) -> Row:
+    """A stored score as a row of the league table, its subject named ``name``."""
+    return Row(
+        rank=s.rank,
+        previous_rank=s.previous_rank,
+        org_id=s.organization_id,
+        person_id=s.person_id,
+        name=name,
+        score=s.score,
+        previous_score=s.previous_score,
+        components=s.components,
+        flag_count=s.flag_count,
+        score_id=s.pk,
+    )
 
 
 _SCORE_COLUMNS = sql.ModelColumns(Score, "s")
@@ -185,20 +186,7 @@ def _stored_unit_rows(period: Period, parent: Organization) -> list[Row]:
             name = short_name or unit_name
         else:
             name = User.name_of(*person_name) if s.person_id is not None else ""
-        rows.append(
-            Row(
-                rank=s.rank,
-                previous_rank=s.previous_rank,
-                org_id=s.organization_id,
-                person_id=s.person_id,
-                name=name,
-                score=s.score,
-                previous_score=s.previous_score,
-                components=s.components,
-                flag_count=s.flag_count,
-                score_id=s.pk,
-            )
-        )
+        rows.append(_row(s, name))
     return sorted(rows, key=_sort_key)
 
 
