@@ -102,6 +102,15 @@ def test_the_overview_filters(desk, as_, clock):
     ]
     assert zhao.get("/api/v1/urgings", {"level": "order_red"}).json()["count"] == 1
     assert zhao.get("/api/v1/urgings", {"org": desk.city.tiedong.pk}).json()["count"] == 0
+    # What a digest of the day's urgings leads to: that day's, addressed to the reader or their units.
+    urge(zhao, task.pk, level="order_blue", respond_by="2024-03-08")
+    wang = as_(desk.city.wang)
+    today = {"issued_on": "2024-03-05", "mine": "true"}
+    assert [u["level"] for u in wang.get("/api/v1/urgings", today).json()["items"]] == ["order_blue"]
+    assert zhao.get("/api/v1/urgings", {"mine": "true"}).json()["count"] == 0
+    assert zhao.get("/api/v1/urgings", {"issued_on": "2024-03-01"}).json()["count"] == 2
+    refused = zhao.get("/api/v1/urgings", {"issued_on": "2024-13-40"})
+    assert refused.status_code == 422
 
 
 def test_the_ladder_is_read_by_all_and_changed_by_the_city_administrator(city, as_):

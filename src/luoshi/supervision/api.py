@@ -1,7 +1,8 @@
 """Urgings and the escalation ladder over HTTP, mounted at ``/api/v1``:
 
 - ``GET/POST /tasks/{id}/urgings``: a task's urgings; a supervisor urges it by hand;
-- ``GET /urgings``: the urgings the caller may see (filters: level, status, org, overdue, to_answer);
+- ``GET /urgings``: the urgings the caller may see (filters: level, status, org, overdue, to_answer,
+  issued_on, mine);
 - ``POST /urgings/{id}/respond``, ``POST /urgings/{id}/close``: the unit answers; a supervisor closes;
 - ``GET/PUT /escalation-rules``: the ladder; administrators of the whole government change it.
 
@@ -137,6 +138,12 @@ class UrgingFilters(Schema):
     org: int | None = Field(None, description="Urgings to this unit or a unit below it.")
     overdue: bool = Field(False, description="Only open urgings past their respond-by date.")
     to_answer: bool = Field(False, description="Only the urgings the caller must answer.")
+    issued_on: date | None = Field(None, description="Only the urgings issued on this day.")
+    mine: bool = Field(
+        False,
+        description="Only the urgings addressed to the caller or their units, or on tasks they handle or "
+        "lead (what the caller is told of, as a digest of the day's urgings links to).",
+    )
 
 
 class EscalationRuleOut(Schema):
@@ -208,6 +215,8 @@ def list_urgings(request: HttpRequest, filters: Query[UrgingFilters]) -> Any:
         status=filters.status or "",
         org=org,
         overdue_only=filters.overdue,
+        issued_on=filters.issued_on,
+        mine=filters.mine,
         today=workdays.today(),
     )
 
