@@ -175,7 +175,7 @@ def _write(entries: Sequence[_Row]) -> None:
     if not entries:
         return
     table = SearchEntry._meta.db_table
-    terms = _terms_placeholder()
+    terms = _terms_binding()
     row = f"(%s, %s, %s, %s, %s, %s, {terms}, {terms}, %s)"
     columns = "kind, object_id, task_id, directive_id, org_path, text, tokens, audience, updated_at"
     now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -194,7 +194,7 @@ def _write(entries: Sequence[_Row]) -> None:
         )
 
 
-def _terms_placeholder() -> str:
+def _terms_binding() -> str:
     """How a statement binds a value of terms: the field's own placeholder (a cast on PostgreSQL)."""
     return str(SearchEntry._meta.get_field("tokens").get_placeholder(None, None, connection))
 
@@ -370,7 +370,7 @@ def index_report(report: ProgressReport) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (kind, object_id, task_id, org_path, text, tokens, audience, updated_at)"  # noqa: S608 -- names from the model, values bound
-            f" SELECT %s, %s, %s, org_path, %s, {_terms_placeholder()}, audience, %s FROM {table}"
+            f" SELECT %s, %s, %s, org_path, %s, {_terms_binding()}, audience, %s FROM {table}"
             f" WHERE kind = %s AND object_id = %s {UPSERT}",
             [
                 str(EntryKind.REPORT),
