@@ -20,8 +20,9 @@ from luoshi.notifications.models import Notification
 from luoshi.notifications.wording import render
 from luoshi.organizations.models import Role
 from luoshi.supervision import services
+from luoshi.supervision.digest import overview_path
 from luoshi.supervision.models import AnnouncedLight, EscalationRule, SweepMark, Urging, level_rank
-from luoshi.supervision.sweep import _reason, overview_path
+from luoshi.supervision.sweep import _reason
 from luoshi.tasks import notify
 from luoshi.tasks.models import Priority, Task
 from tests.conftest import make_person

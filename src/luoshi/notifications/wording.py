@@ -45,9 +45,6 @@ KINDS: dict[str, Promise] = {
     "urging.answered": _("An urging on the task %(title)s was answered"),
     "urging.closed": _("An urging on the task %(title)s was closed"),
     "urging.unanswered": _("An urging on the task %(title)s is unanswered past %(respond_by)s"),
-    "urging.digest": _(
-        "%(count)s urgings under the escalation rules on %(issued_on)s concern you or your unit"
-    ),
     "report.due": _("A progress report on the task %(title)s is due on %(report_due)s"),
     "report.missing": _("The progress report on the task %(title)s due on %(report_due)s is missing"),
     "review.waiting": _("The completion of the task %(title)s waits for your verification"),

@@ -8,12 +8,9 @@ class SupervisionConfig(AppConfig):
     def ready(self) -> None:
         # Visibility and action rules join the one policy in luoshi.access.
         from luoshi.notifications import wording
-        from luoshi.supervision import rules
-        from luoshi.supervision.sweep import digest_details, digest_path
+        from luoshi.supervision import digest, rules
 
         rules.register()
         # A digest of the sweep's urgings says its counts by level in the reader's language, and leads to
         # the day's urgings addressed to its reader.
-        wording.register(
-            "urging.digest", wording.KINDS["urging.digest"], details=digest_details, path=digest_path
-        )
+        wording.register(digest.KIND, digest.SENTENCE, details=digest.digest_details, path=digest.digest_path)

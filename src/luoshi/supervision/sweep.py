@@ -35,13 +35,12 @@ import json
 import logging
 import operator
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from functools import reduce
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -64,7 +63,6 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat, JSONObject
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -83,7 +81,7 @@ from luoshi.core.sql import (
 from luoshi.notifications import services as notifications
 from luoshi.notifications.models import Notification, NotificationStatus
 from luoshi.organizations.models import Membership
-from luoshi.supervision import services
+from luoshi.supervision import digest, services
 from luoshi.supervision.models import (
     AnnouncedLight,
     EscalationRule,
@@ -773,32 +771,6 @@ def _issue_urgings(rules: Sequence[EscalationRule], tasks: QuerySet[Any], today:
     return counts
 
 
-def overview_path(*, issued_on: date) -> str:
-    """The supervision overview narrowed to the urgings of one day addressed to the reader or their units,
-    whatever their state: where a digest of the day's urgings leads."""
-    query = urlencode({"issued_on": issued_on.isoformat(), "mine": "on", "status": ""})
-    return f"{reverse('web:supervision_overview')}?{query}"
-
-
-def digest_path(payload: Mapping[str, Any]) -> str | None:
-    """Where a digest of urgings leads (``overview_path``), worked out when it is read: a link stored in
-    the payload would outlive a change of the page's address."""
-    try:
-        return overview_path(issued_on=date.fromisoformat(str(payload.get("issued_on"))))
-    except ValueError:
-        return None
-
-
-def digest_details(payload: Mapping[str, Any]) -> str:
-    """The reason line of a digest of urgings: its counts by level, the most severe first, in the
-    reader's language (``notifications.wording`` calls it under the reader's language)."""
-    levels = payload.get("levels")
-    if not isinstance(levels, Mapping):
-        return ""
-    known = sorted((level for level in levels if level in UrgingLevel.values), key=level_rank, reverse=True)
-    return _(", ").join(f"{UrgingLevel(level).label} {levels[level]}" for level in known)
-
-
 def _tell_about_urgings(
     issued: QuerySet[Urging], rules: Sequence[EscalationRule], today: date, *, batch: int
 ) -> None:
@@ -847,7 +819,7 @@ def _tell_about_urgings(
             body = notify.body(urging.task, services.urging_payload(urging))
             key = f"urging:{urging.pk}:issued:{person}"
         else:
-            kind, task_id = "urging.digest", None
+            kind, task_id = digest.KIND, None
             ordered = sorted(levels, key=level_rank, reverse=True)
             body = {
                 "issued_on": today.isoformat(),
