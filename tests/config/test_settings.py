@@ -53,6 +53,11 @@ def test_production_profile_requires_a_secret_key(tmp_path):
         ("DEBUG", "maybe", "DEBUG must be true or false"),
         ("LUOSHI_AUDIT_HASH", "md5", "LUOSHI_AUDIT_HASH must be sha256 or sm3"),
         ("LUOSHI_PAGE_SIZE", "many", "LUOSHI_PAGE_SIZE must be a whole number"),
+        (
+            "DATABASE_URL",
+            "mysql://luoshi@127.0.0.1/luoshi",
+            "Luoshi runs on PostgreSQL (production) or SQLite",
+        ),
     ],
 )
 def test_malformed_settings_are_named(tmp_path, name, value, message):

@@ -155,6 +155,14 @@ else:
             },
         }
     }
+# Luoshi's set-based SQL (roll-up, sweep, search) is written for these two; refuse any other at start-up
+# rather than half-way through a request.
+SUPPORTED_DATABASE_ENGINES = ("django.db.backends.postgresql", "django.db.backends.sqlite3")
+if DATABASES["default"]["ENGINE"] not in SUPPORTED_DATABASE_ENGINES:
+    raise ConfigError(
+        f"Luoshi runs on PostgreSQL (production) or SQLite (the embedded default); DATABASE_URL names "
+        f"{DATABASES['default']['ENGINE']}."
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions ---------------------------------------------------------------------------

@@ -225,16 +225,15 @@ def matching(
         # a phrase's overlapping pairs occur together). Without it, a common query stops after the
         # first rows it reads and a rare one reads its few matches from the GIN index.
         return qs.filter(condition).order_by()
-    if connection.vendor == "sqlite":
-        # The one join the ORM cannot express: with the FTS5 table, ordered by its rowid, SQLite streams
-        # the matching rowids newest first (no sort of every match) and looks each entry up by key.
-        return qs.extra(  # noqa: S610 -- constant SQL; the query text is a parameter
-            tables=[FTS_TABLE],
-            where=[f'"{FTS_TABLE}".rowid = "search_searchentry"."id"', f'"{FTS_TABLE}" MATCH %s'],
-            params=[fts5_query(terms, audience)],
-            order_by=[f"-{FTS_TABLE}.rowid"],
-        )
-    raise NotImplementedError(f"search does not support the {connection.vendor} database")
+    # SQLite (settings refuse any other database). The one join the ORM cannot express: with the FTS5
+    # table, ordered by its rowid, SQLite streams the matching rowids newest first (no sort of every
+    # match) and looks each entry up by key.
+    return qs.extra(  # noqa: S610 -- constant SQL; the query text is a parameter
+        tables=[FTS_TABLE],
+        where=[f'"{FTS_TABLE}".rowid = "search_searchentry"."id"', f'"{FTS_TABLE}" MATCH %s'],
+        params=[fts5_query(terms, audience)],
+        order_by=[f"-{FTS_TABLE}.rowid"],
+    )
 
 
 # What ``found`` reads of each entry.
@@ -285,7 +284,8 @@ def found(
             source += f" TABLESAMPLE SYSTEM ({sample:.6f}) REPEATABLE ({SAMPLE_SEED})"
         # Unordered, as ``matching`` explains.
         statement = f"SELECT {columns} FROM {source} WHERE {' AND '.join(where)} LIMIT %s"  # noqa: S608 -- constants
-    elif db.vendor == "sqlite":
+    else:
+        # SQLite (settings refuse any other database).
         if sample is not None:
             raise ValueError("SQLite reads no samples")
         # The FTS5 join of ``matching``: the matching rowids newest first, each entry looked up by key.
@@ -296,8 +296,6 @@ def found(
             f'SELECT {columns} FROM "{table}", "{FTS_TABLE}" WHERE {" AND ".join(where)}'  # noqa: S608 -- constants
             f' ORDER BY "{FTS_TABLE}".rowid DESC LIMIT %s'
         )
-    else:
-        raise NotImplementedError(f"search does not support the {db.vendor} database")
     params.append(limit)
     with db.cursor() as cursor:
         cursor.execute(statement, params)
