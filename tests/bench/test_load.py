@@ -17,7 +17,7 @@ from luoshi.core import trees
 from luoshi.organizations.models import Membership, Organization
 from luoshi.search.models import SearchEntry
 from luoshi.search.selectors import search
-from luoshi.supervision.models import Urging
+from luoshi.supervision.models import AnnouncedLight, Urging
 from luoshi.tasks import rollup
 from luoshi.tasks.models import ProgressReport, Task
 from tests.conftest import ensure_default_ladder
@@ -157,6 +157,12 @@ def test_generate_load_run_smoke(tiny_dataset: Path) -> None:
     sweeps = [rows[key]["facts"] for key in rows if key[0] == "O6"]
     assert [facts["created"] > 0 for facts in sweeps] == [True, True, False]
     assert sweeps[0]["acts"]["urgings_issued"]
+    # The floor writes the day's rows too, the same urgings and announcements, and nothing the second time.
+    day, again_floor = sweeps[1], sweeps[2]
+    written = day["floor rows written"]
+    assert written[Urging._meta.db_table] == sum(day["acts"]["urgings_issued"].values()) > 0
+    assert written[AnnouncedLight._meta.db_table] == day["acts"]["lights_announced"]
+    assert again_floor["floor rows written"] == 0
     assert set(Urging.objects.values_list("issued_on", flat=True)) == {date(2022, 9, 29)}
     # A later run finds the catch-up done, and sweeps the same day afresh.
     again = bench_run.run(ops=["O6"], repeat=1, say=lambda _text: None)

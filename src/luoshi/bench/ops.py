@@ -47,7 +47,7 @@ from luoshi.search.selectors import search as app_search
 from luoshi.search.text import index_terms, searchable_text
 from luoshi.tasks import lights
 from luoshi.tasks import selectors as task_selectors
-from luoshi.tasks.models import OPEN_STATUSES, REPORTING_STATUSES, ProgressReport, Task
+from luoshi.tasks.models import REPORTING_STATUSES, ProgressReport, Task
 
 TASK = Task._meta.db_table
 REPORT = ProgressReport._meta.db_table
@@ -553,25 +553,6 @@ def _created(result: Any) -> int:
     return total
 
 
-def _floor_sweep(today: date) -> None:
-    open_states = sorted(OPEN_STATUSES)
-    _sql(
-        f"SELECT id, lead_org_id, handler_id, due_on FROM {TASK} WHERE status IN ({_in(open_states)})"
-        " AND due_on < %s",
-        [*open_states, today.isoformat()],
-    )
-    reporting = sorted(REPORTING_STATUSES)
-    _sql(
-        f"SELECT id, lead_org_id, handler_id FROM {TASK} WHERE status IN ({_in(reporting)})"
-        " AND next_report_due < %s",
-        [*reporting, today.isoformat()],
-    )
-    _sql(
-        f"SELECT id FROM {TASK} WHERE status IN ({_in(open_states)}) AND due_on >= %s AND due_on <= %s",
-        [*open_states, today.isoformat(), (today + timedelta(days=5)).isoformat()],
-    )
-
-
 def _after_a_big_night() -> None:
     """What the database does by itself between a night's sweep and the next day's after a night that
     wrote millions of rows (PostgreSQL's autovacuum; on SQLite, nothing unless asked): the written tables
@@ -597,21 +578,26 @@ def o6_sweep(ctx: Context) -> list[Case]:
     every night's sweep is: the day's sweep always follows the night before's. Later runs of the
     benchmark find it done (the sweep of a day already swept creates nothing). The day itself is then
     swept twice in a transaction that is rolled back, so every run sweeps the same day afresh.
+
+    The floor (``bench.sweep_floor``) writes the day's rows too, by hand-written statements, twice, in
+    a savepoint undone before the app sweeps: a sweep's answer is what it writes, and a floor that only
+    selected the candidates measured a different job.
     """
     try:
         services = importlib.import_module("luoshi.supervision.services")
     except ModuleNotFoundError:
         raise NotAvailable("luoshi.supervision is not in this build") from None
-    sweep = getattr(services, "sweep", None)
+    sweep: Callable[..., Any] | None = getattr(services, "sweep", None)
     if sweep is None:
         raise NotAvailable("luoshi.supervision.services.sweep is not written yet")
+    app_sweep: Callable[..., Any] = sweep
     yesterday = ctx.today - timedelta(days=1)
     catch_up = Case(op="O6", name="catch-up: first sweep of the loaded data (the day before)", target="once")
     first = Case(op="O6", name="sweep of the day, first run", target="≤ 30 s")
     second = Case(op="O6", name="sweep of the day, second run (creates nothing)", target="creates nothing")
 
-    def swept(day: date) -> Any:
-        result = sweep(today=day)
+    def swept(day: date, how: Callable[..., Any] = app_sweep) -> Any:
+        result = how(today=day)
         # The rows' foreign keys are checked when a transaction commits (PostgreSQL's are deferred), and
         # the day's transaction never does: the checks are run here so that their time is counted.
         if connection.vendor == "postgresql" and connection.in_atomic_block:
@@ -620,16 +606,22 @@ def o6_sweep(ctx: Context) -> list[Case]:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         return result
 
+    floor = importlib.import_module("luoshi.bench.sweep_floor").sweep_floor
     before = catch_up.app.timed(lambda: swept(yesterday))
-    catch_up.floor.timed(lambda: _floor_sweep(yesterday))
     if _created(before):
         _after_a_big_night()
     with transaction.atomic():
+        # The floor first, on the same data as the app, and undone before the app runs: the rows it
+        # leaves dead behind it are the app's to step over, not the other way round.
+        with transaction.atomic():
+            floor_first = first.floor.timed(lambda: swept(ctx.today, floor))
+            floor_second = second.floor.timed(lambda: swept(ctx.today, floor))
+            transaction.set_rollback(True)
         result = first.app.timed(lambda: swept(ctx.today))
-        first.floor.timed(lambda: _floor_sweep(ctx.today))
         again = second.app.timed(lambda: swept(ctx.today))
-        second.floor.timed(lambda: _floor_sweep(ctx.today))
         transaction.set_rollback(True)
+    first.facts["floor rows written"] = floor_first
+    second.facts["floor rows written"] = sum(floor_second.values())
     for case, outcome in ((catch_up, before), (first, result), (second, again)):
         case.facts["created"] = _created(outcome)
         if hasattr(outcome, "counts"):
