@@ -8,12 +8,16 @@ import pytest
 from django.db import DatabaseError, connection
 from django.db.models import F
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 
 from luoshi.core import sql
 from luoshi.notifications.models import Notification
 from luoshi.organizations.models import Organization, User
 
 pytestmark = pytest.mark.django_db
+only_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL compiles statements; SQLite does not"
+)
 
 
 def stored(obj: Notification) -> dict[str, object]:
@@ -87,3 +91,37 @@ def test_model_columns_build_the_instances_the_orm_reads(city) -> None:
     assert all(isinstance(o.created_at, datetime) and o.created_at.tzinfo is not None for o in built)
     assert [o.created_at.astimezone(UTC) for o in built] == [o.created_at.astimezone(UTC) for o in expected]
     assert not built[0]._state.adding
+
+
+@only_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_database_compiles_nothing_and_a_search_then_needs_no_transaction_of_its_own() -> None:
+    # The migrations turned JIT off for the database: every new session starts without it.
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+    # The session is asked once; after that, nothing is sent.
+    with CaptureQueriesContext(connection) as seen, sql.without_jit():
+        pass
+    assert [q["sql"] for q in seen.captured_queries] == ["SHOW jit"]
+    with CaptureQueriesContext(connection) as seen, sql.without_jit():
+        pass
+    assert seen.captured_queries == []
+
+
+@only_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_session_that_compiles_turns_it_off_in_a_transaction_of_its_own() -> None:
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = on")
+    with CaptureQueriesContext(connection) as seen, sql.without_jit(), connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+    assert "SET LOCAL jit = off" in [q["sql"] for q in seen.captured_queries]
+    # The nightly jobs' memory is set whatever the database's setting.
+    with CaptureQueriesContext(connection) as seen, sql.without_jit(work_mem=sql.BIG_WORK_MEM):
+        pass
+    assert any("work_mem" in q["sql"] for q in seen.captured_queries)
+    connection.close()

@@ -142,6 +142,19 @@ def as_date(value: Any) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+def _session_without_jit() -> bool:
+    """Whether this PostgreSQL session compiles nothing already (the database's own setting, which the
+    migrations set where the account may: ``core`` 0001), asked once per connection to the server."""
+    raw = connection.connection
+    known = getattr(connection, "_luoshi_jit", None)
+    if known is None or known[0] is not raw:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            known = (connection.connection, cursor.fetchone()[0] == "off")
+        connection._luoshi_jit = known  # type: ignore[attr-defined]
+    return bool(known[1])
+
+
 @contextmanager
 def without_jit(*, work_mem: str | None = None) -> Iterator[None]:
     """On PostgreSQL, a transaction (the caller's, when one is open) in which no statement is compiled
@@ -152,8 +165,10 @@ def without_jit(*, work_mem: str | None = None) -> Iterator[None]:
     at a cost far above ``jit_above_cost``, and compiling them took longer than running them (4.7 s of a
     20 s roll-up statement at province scale). The nightly jobs' joins over a million tasks spilled to
     disk in the default 4 MB: ``BIG_WORK_MEM`` for them. Settings local to the transaction, so that they
-    also hold behind a pooler in transaction mode."""
-    if connection.vendor != "postgresql":
+    also hold behind a pooler in transaction mode. Where the database compiles nothing already (its
+    setting holds behind any pooler), a search needs no transaction and none of its three round trips.
+    """
+    if connection.vendor != "postgresql" or (work_mem is None and _session_without_jit()):
         yield
         return
     # No savepoint inside a caller's transaction: an error there aborts the whole transaction anyway on
