@@ -580,8 +580,8 @@ def o6_sweep(ctx: Context) -> list[Case]:
     swept twice in a transaction that is rolled back, so every run sweeps the same day afresh.
 
     The floor (``bench.sweep_floor``) writes the day's rows too, by hand-written statements, twice, in
-    a savepoint undone before the app sweeps: a sweep's answer is what it writes, and a floor that only
-    selected the candidates measured a different job.
+    a transaction of its own after the app's, also rolled back: a sweep's answer is what it writes, and
+    a floor that only selected the candidates measured a different job.
     """
     try:
         services = importlib.import_module("luoshi.supervision.services")
@@ -611,14 +611,15 @@ def o6_sweep(ctx: Context) -> list[Case]:
     if _created(before):
         _after_a_big_night()
     with transaction.atomic():
-        # The floor first, on the same data as the app, and undone before the app runs: the rows it
-        # leaves dead behind it are the app's to step over, not the other way round.
-        with transaction.atomic():
-            floor_first = first.floor.timed(lambda: swept(ctx.today, floor))
-            floor_second = second.floor.timed(lambda: swept(ctx.today, floor))
-            transaction.set_rollback(True)
         result = first.app.timed(lambda: swept(ctx.today))
         again = second.app.timed(lambda: swept(ctx.today))
+        transaction.set_rollback(True)
+    # The floor then sweeps the same data, the app's undone rows vacuumed away first, so that neither
+    # steps over the other's dead rows.
+    _after_a_big_night()
+    with transaction.atomic():
+        floor_first = first.floor.timed(lambda: swept(ctx.today, floor))
+        floor_second = second.floor.timed(lambda: swept(ctx.today, floor))
         transaction.set_rollback(True)
     first.facts["floor rows written"] = floor_first
     second.facts["floor rows written"] = sum(floor_second.values())
