@@ -183,7 +183,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 AUTH_USER_MODEL = "organizations.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "luoshi.accounts.backends.AccountBackend",
 ]
 # The rules themselves follow LUOSHI_PASSWORD (see "Accounts" below); the validators read it on each call.
 AUTH_PASSWORD_VALIDATORS = [
