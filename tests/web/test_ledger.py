@@ -194,6 +194,21 @@ def test_a_row_shows_its_link_unit_source_state_and_update_time(login, desk):
     assert all(f'href="/tasks/{task.pk}/"' in body for task in (parent, sub, assigned))
 
 
+def test_a_row_escapes_what_people_typed(login, desk):
+    """The rows are written by the view (``views.ledger.ROW_HTML``): a title, a parent's title and a
+    unit's name are escaped as the template escaped them, and every cell names its column."""
+    city = desk.city
+    parent = desk.acknowledged_city_task(title='<b>"老旧" & 小区</b>')
+    desk.street_task(parent)
+    body = get(login(city.zhao))
+    assert '<b>"老旧"' not in body
+    escaped = "&lt;b&gt;&quot;老旧&quot; &amp; 小区&lt;/b&gt;"
+    assert f'<a class="task-title" href="/tasks/{parent.pk}/">{escaped}</a>' in body
+    assert f'<span class="task-source">Subtask of {escaped}</span>' in body
+    for label in ("No.", "Task", "Lead unit", "Due", "Status", "Light", "Progress", "Updated"):
+        assert body.count(f'<td data-label="{label}"') == 2
+
+
 def test_export_has_the_ledger_columns_and_the_filtered_rows(login, desk, ledger):
     response = login(desk.city.zhao).get(
         reverse("web:ledger_export"), {"org": desk.city.tiexi.pk, "sort": "due"}

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 
 from luoshi.audit.models import AuditEvent
+from luoshi.notifications import selectors as notifications
+from luoshi.notifications.models import Notification
 from luoshi.organizations import services as orgs
+from luoshi.organizations.models import Membership, User
+from luoshi.web import selectors
 
 
 def test_home_shows_units_roles_and_reach(login, city):
@@ -28,6 +33,21 @@ def test_frame_has_landmarks_name_unit_and_navigation(login, city):
     assert "<script>" not in body
     assert " onclick=" not in body
     assert " style=" not in body
+
+
+def test_the_frame_reads_the_unread_count_and_the_unit_in_one_statement(city, django_assert_num_queries):
+    """``selectors.frame_of`` writes out what ``notifications.selectors.unread_count`` and the primary
+    membership's ``Organization.display_name`` answer."""
+    for key in ("a", "b", "c"):
+        Notification.objects.create(recipient=city.wang, kind="test", idempotency_key=key)
+    Notification.objects.filter(idempotency_key="c").update(read_at=timezone.now())
+    with django_assert_num_queries(1):
+        frame = selectors.frame_of(city.wang)
+    assert frame.unread == notifications.unread_count(city.wang) == 2
+    primary = Membership.objects.filter(user=city.wang).order_by("-is_primary", "organization__path").first()
+    assert frame.unit == primary.organization.display_name
+    nobody = User.objects.create_user(username="nobody", password="x")
+    assert selectors.frame_of(nobody) == selectors.Frame(unread=0, unit=None)
 
 
 def test_audit_link_only_for_those_who_may_read_it(login, city, auditor):

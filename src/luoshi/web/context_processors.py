@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +36,18 @@ SECTIONS = (
 RESTRICTED = {"web:audit_list": can_view_audit, "web:duty_list": lambda user: bool(duty_of(user))}
 
 
+# The sections' addresses, reversed once per URL configuration and script prefix instead of on every page.
+_REVERSED: dict[tuple[str | None, str, str], str] = {}
+
+
+def _reversed(url_name: str) -> str:
+    key = (get_urlconf(), get_script_prefix(), url_name)
+    url = _REVERSED.get(key)
+    if url is None:
+        url = _REVERSED[key] = reverse(url_name)
+    return url
+
+
 @dataclass(frozen=True)
 class NavItem:
     url: str
@@ -61,15 +73,25 @@ class Navigation:
             if url_name in RESTRICTED and not RESTRICTED[url_name](self.user):
                 continue
             is_current = any(current == p or (p.endswith("_") and current.startswith(p)) for p in prefixes)
-            items.append(NavItem(url=reverse(url_name), label=str(label), current=is_current))
+            items.append(NavItem(url=_reversed(url_name), label=str(label), current=is_current))
         return items
 
     @cached_property
-    def primary_unit(self) -> str | None:
-        """The name of the unit the frame shows the person in (``selectors.primary_unit_name``)."""
+    def frame(self) -> selectors.Frame | None:
+        """What the frame shows of the signed-in person (``selectors.frame_of``), read on first use."""
         if self.user is None or not self.user.is_authenticated:
             return None
-        return selectors.primary_unit_name(self.user)
+        return selectors.frame_of(self.user)
+
+    @property
+    def unread_count(self) -> int:
+        """How many of the person's notifications are unread."""
+        return 0 if self.frame is None else self.frame.unread
+
+    @property
+    def primary_unit(self) -> str | None:
+        """The name of the unit the frame shows the person in."""
+        return None if self.frame is None else self.frame.unit
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -6,12 +6,14 @@ put on the form by ``apply_errors``, the one place that maps ``ValidationFailed.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from django import forms
+from django.forms.widgets import Input
 from django.utils.functional import Promise
-from django.utils.html import conditional_escape, escape
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -47,7 +49,8 @@ def indented_label(org: Organization, base_depth: int = 1) -> str:
 def _formatted(value: Any) -> str:
     """``{{ value|stringformat:'s' }}``: the value as text, escaped unless it was already safe."""
     text = "%s" % (value,)  # noqa: UP031 -- the filter's own formatting
-    return text if isinstance(value, SafeData) else escape(text)
+    # ``html.escape`` is what Django's ``escape`` runs, without its check for lazy text (``text`` is not).
+    return text if isinstance(value, SafeData) else html.escape(text)
 
 
 def _attrs_html(attrs: dict[str, Any]) -> str:
@@ -58,6 +61,29 @@ def _attrs_html(attrs: dict[str, Any]) -> str:
         for name, value in attrs.items()
         if value is not False
     )
+
+
+class QuickInput(Input):
+    """An ``<input>`` drawn without templates: the HTML of Django's ``input.html`` and ``attrs.html``,
+    character for character (``tests/web/test_forms.py`` holds the two together)."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = "" if widget["value"] is None else f' value="{_formatted(widget["value"])}"'
+        return mark_safe(  # noqa: S308 -- every value is escaped
+            f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"'
+            f"{shown}{_attrs_html(widget['attrs'])}>"
+        )
+
+
+class TextInput(QuickInput, forms.TextInput):
+    pass
+
+
+class HiddenInput(QuickInput, forms.HiddenInput):
+    pass
 
 
 class Select(forms.Select):
@@ -83,7 +109,7 @@ class Select(forms.Select):
         # whole widget's.
         parts.extend(
             f'\n  <option value="{_formatted(option["value"])}"{_attrs_html(option["attrs"])}>'
-            f"{conditional_escape(str(option['label']))}</option>\n"
+            f"{_formatted(option['label'])}</option>\n"
             for option in options
         )
         parts.append("\n</select>")
@@ -111,6 +137,38 @@ class SelectWithDisabled(Select):
         if str(value) in self.disabled_values:
             option["attrs"]["disabled"] = True
         return option
+
+
+# ``web/_field.html``'s mark of a required field.
+REQUIRED_MARK = '<span class="required" aria-hidden="true">*</span>'
+
+
+def field_html(field: forms.BoundField) -> SafeString:
+    """``{% include "web/_field.html" with field=field %}`` written in Python, character for character
+    (``tests/web/test_forms.py`` holds the two together): a filter bar of eight fields spent more time
+    in the include's lookups than in drawing its widgets. A bound field and its error list are HTML
+    already (``str`` gives what ``{{ field }}`` and ``{{ field.errors }}`` give)."""
+    widget = str(field)
+    if field.is_hidden:
+        return mark_safe(f"{widget}\n")  # noqa: S308 -- the widget's own HTML
+    checkbox = field.widget_type == "checkbox"
+    errors = field.errors
+    label = f'<label for="{conditional_escape(field.id_for_label)}">{conditional_escape(field.label)}'
+    parts = [f'<div class="field{" has-error" if errors else ""}{" field-check" if checkbox else ""}">\n  ']
+    if checkbox:
+        parts.append(f"{widget} {label}</label>\n  \n  ")
+    else:
+        required = field.field.required and field.form.use_required_attribute
+        parts.append(f"{label}{REQUIRED_MARK if required else ''}</label>\n  ")
+    if field.help_text:
+        parts.append(
+            f'<div class="helptext" id="{conditional_escape(field.auto_id)}_helptext">'
+            f"{conditional_escape(field.help_text)}</div>"
+        )
+    parts.append(f"\n  {str(errors) if errors else ''}\n  ")
+    parts.append("" if checkbox else widget)
+    parts.append("\n</div>\n")
+    return mark_safe("".join(parts))  # noqa: S308 -- every value above is escaped or the form's HTML
 
 
 class OrganizationChoiceField(forms.ChoiceField):

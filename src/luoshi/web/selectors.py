@@ -16,6 +16,7 @@ from luoshi import access
 from luoshi.audit import selectors as audit_selectors
 from luoshi.audit.models import AuditEvent
 from luoshi.core import sql, trees
+from luoshi.notifications.models import Notification
 from luoshi.organizations.models import Membership, Organization, User
 
 # Trees up to this size are drawn fully open; larger ones open only their top levels.
@@ -28,21 +29,34 @@ def visible_organizations(user: Any) -> list[Organization]:
     return list(access.visible(user, Organization.objects.all()).order_by("path"))
 
 
-def primary_unit_name(user: Any) -> str | None:
-    """The display name of the unit of ``user``'s primary membership, else of their first unit in tree
-    order; None for someone without one. Every page's frame shows it, so the statement is written out
-    (through the ORM, building it cost several times running it)."""
-    membership, unit = Membership._meta.db_table, Organization._meta.db_table
-    statement = (
-        f"SELECT o.name, o.short_name FROM {membership} m JOIN {unit} o ON o.id = m.organization_id"  # noqa: S608 -- names from the models
-        " WHERE m.user_id = %s ORDER BY m.is_primary DESC, o.path LIMIT 1"
+@dataclass(frozen=True)
+class Frame:
+    """What every page's frame shows of the signed-in person."""
+
+    # How many of their notifications are unread (``notifications.selectors.unread_count``).
+    unread: int
+    # The display name of the unit of their primary membership, else of their first unit in tree order;
+    # None for someone without one.
+    unit: str | None
+
+
+def frame_of(user: Any) -> Frame:
+    """The frame's facts about ``user``, in one statement written out: through the ORM, building the
+    two queries cost several times running them."""
+    notification, membership, unit = (
+        Notification._meta.db_table,
+        Membership._meta.db_table,
+        Organization._meta.db_table,
     )
-    found = sql.read_rows(Membership, statement, [user.pk])
-    if not found:
-        return None
-    [(name, short_name)] = found
-    # ``Organization.display_name``.
-    return str(short_name or name)
+    statement = (
+        f"SELECT (SELECT COUNT(*) FROM {notification} WHERE recipient_id = %s AND read_at IS NULL),"  # noqa: S608 -- names from the models
+        # ``Organization.display_name``: the short name, if the unit has one.
+        f" (SELECT COALESCE(NULLIF(o.short_name, ''), o.name) FROM {membership} m"
+        f" JOIN {unit} o ON o.id = m.organization_id"
+        " WHERE m.user_id = %s ORDER BY m.is_primary DESC, o.path LIMIT 1)"
+    )
+    [(unread, name)] = sql.read_rows(Membership, statement, [user.pk, user.pk])
+    return Frame(unread=int(unread), unit=None if name is None else str(name))
 
 
 def units_around(user: Any, org: Organization) -> list[Organization]:

@@ -16,7 +16,15 @@ from luoshi.directives.models import Clause, ClauseKind, Directive, DirectiveKin
 from luoshi.organizations.models import Organization, User
 from luoshi.search.models import EntryKind
 from luoshi.tasks.models import Light, Priority, ReportCadence, Task, TaskStatus
-from luoshi.web.forms import EMPTY_CHOICE_LABEL, OrganizationChoiceField, Select, indented_label
+from luoshi.web.forms import (
+    EMPTY_CHOICE_LABEL,
+    HiddenInput,
+    OrganizationChoiceField,
+    QuickInput,
+    Select,
+    TextInput,
+    indented_label,
+)
 from luoshi.web.tasklists import CLOSED_LATE, DEFAULT_SORT, OPEN, SORTS
 
 
@@ -25,7 +33,7 @@ def _label(model: type[Any], name: str) -> Any:
     return capfirst(model._meta.get_field(name).verbose_name)
 
 
-class DateInput(forms.DateInput):
+class DateInput(QuickInput, forms.DateInput):
     input_type = "date"
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
@@ -101,20 +109,18 @@ class LedgerFilterForm(forms.Form):
         label=_("Text"),
         required=False,
         max_length=100,
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": _("Words in the title or description")}
-        ),
+        widget=TextInput(attrs={"type": "search", "placeholder": _("Words in the title or description")}),
     )
     org = OrganizationChoiceField(label=_("Unit (with the units below it)"), required=False)
     directive = ObjectChoiceField(label=_("Directive"), required=False)
     focus_area = ObjectChoiceField(label=_("Focus area"), required=False)
-    light = forms.ChoiceField(label=_("Light"), required=False, choices=light_choices, widget=Select)
-    status = forms.ChoiceField(label=_("State"), required=False, choices=status_choices, widget=Select)
+    # The choices are lists (their labels translated lazily), not functions that every form, its widget
+    # and its validation would call again.
+    light = forms.ChoiceField(label=_("Light"), required=False, choices=light_choices(), widget=Select)
+    status = forms.ChoiceField(label=_("State"), required=False, choices=status_choices(), widget=Select)
     due_from = forms.DateField(label=_("Due from"), required=False, widget=DateInput)
     due_to = forms.DateField(label=_("Due by"), required=False, widget=DateInput)
-    sort = forms.ChoiceField(
-        required=False, choices=lambda: [(s, s) for s in sort_values()], widget=forms.HiddenInput
-    )
+    sort = forms.ChoiceField(required=False, choices=[(s, s) for s in sort_values()], widget=HiddenInput)
 
     def __init__(
         self,

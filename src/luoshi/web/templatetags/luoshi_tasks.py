@@ -29,7 +29,11 @@ _BADGES: dict[tuple[str, str, bool, bool], SafeString] = {}
 
 
 def badge_html(light: str, closed_late: bool = False, overridden: bool = False) -> SafeString:
-    key = (translation.get_language() or "", str(light or ""), bool(closed_late), bool(overridden))
+    return _badge(translation.get_language() or "", light, closed_late, overridden)
+
+
+def _badge(language: str, light: str, closed_late: bool, overridden: bool) -> SafeString:
+    key = (language, str(light or ""), bool(closed_late), bool(overridden))
     html = _BADGES.get(key)
     if html is None:
         context = {"light": key[1], "closed_late": key[2], "overridden": key[3]}
@@ -98,9 +102,14 @@ def progress_bar(task: Any, expected: Any = _ASK_THE_TASK) -> SafeString:
     caller worked it out with ``expected_for`` (None for none), or else worked out here."""
     if expected is _ASK_THE_TASK:
         expected = expected_for(task)
-    behind = expected is not None and expected - task.progress >= lights.light_settings()["yellow_behind"]
-    key = (translation.get_language() or "", task.progress, expected, behind)
-    context = {"progress": task.progress, "expected": expected, "behind": behind}
+    yellow_behind = lights.light_settings()["yellow_behind"]
+    return _progress(translation.get_language() or "", task.progress, expected, yellow_behind)
+
+
+def _progress(language: str, progress: int, expected: int | None, yellow_behind: int) -> SafeString:
+    behind = expected is not None and expected - progress >= yellow_behind
+    key = (language, progress, expected, behind)
+    context = {"progress": progress, "expected": expected, "behind": behind}
     return _drawn(_PROGRESS, key, "web/_progress.html", context)
 
 
@@ -108,10 +117,35 @@ def progress_bar(task: Any, expected: Any = _ASK_THE_TASK) -> SafeString:
 def deadline(task: Any) -> SafeString:
     """The task's deadline with the working days left or overdue while it is open (``web/_due.html``,
     as ``{% include "web/_due.html" with due=task.due_on open=task.is_open %}`` draws it)."""
+    return _deadline(translation.get_language() or "", task, workdays.today())
+
+
+def _deadline(language: str, task: Any, today: date) -> SafeString:
     is_open = task.is_open
-    left = working_days_left(task.due_on) if is_open else None
-    key = (translation.get_language() or "", task.due_on, is_open, left)
-    return _drawn(_DUE, key, "web/_due.html", {"due": task.due_on, "open": is_open})
+    due_on = task.due_on
+    left = None if not is_open or due_on is None else workdays.working_days_between(today, due_on)
+    key = (language, due_on, is_open, left)
+    return _drawn(_DUE, key, "web/_due.html", {"due": due_on, "open": is_open})
+
+
+class RowCells:
+    """The badge, progress bar and deadline of each of a page's rows, as ``light_badge``,
+    ``progress_bar`` and ``deadline`` draw them, with what those tags look up on every call (the
+    language, today and the light settings) read once per page."""
+
+    def __init__(self) -> None:
+        self.language = translation.get_language() or ""
+        self.today = workdays.today()
+        self.yellow_behind = lights.light_settings()["yellow_behind"]
+
+    def badge(self, task: Any) -> SafeString:
+        return _badge(self.language, task.light, task.closed_late, getattr(task, "light_overridden", False))
+
+    def progress(self, task: Any, expected: int | None) -> SafeString:
+        return _progress(self.language, task.progress, expected, self.yellow_behind)
+
+    def deadline(self, task: Any) -> SafeString:
+        return _deadline(self.language, task, self.today)
 
 
 @register.filter

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django import template
+from django import forms, template
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from luoshi.core import redaction
+from luoshi.web.forms import field_html
 
 register = template.Library()
 
@@ -74,3 +75,10 @@ def bar(value: int, maximum: int, kind: str = "plain") -> SafeString:
         kind or "plain",
         width,
     )
+
+
+@register.filter
+def as_field(field: forms.BoundField) -> SafeString:
+    """``{{ form.name|as_field }}``: the field as ``web/_field.html`` draws it (``forms.field_html``),
+    without an include per field."""
+    return field_html(field)
