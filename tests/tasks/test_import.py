@@ -3,6 +3,7 @@ deadlines, unit suggestions; every problem named by row and column, nothing save
 
 from __future__ import annotations
 
+import gc
 import io
 from datetime import date
 
@@ -11,6 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from luoshi.audit.models import AuditEvent
 from luoshi.core.errors import NotAllowed, NotFound
+from luoshi.tasks import importer
 from luoshi.tasks.importer import task_import
 from luoshi.tasks.models import Task
 
@@ -315,3 +317,25 @@ def test_an_error_cell_is_named_as_written(desk):
     report = run(desk, data)
     assert _messages(report) == [(3, "牵头单位", "Row 3, column “牵头单位”: No unit is called “#N/A”.")]
     assert not Task.objects.exists()
+
+
+def test_the_cycle_collector_is_held_off_only_while_a_file_is_imported(desk, monkeypatch):
+    seen = []
+    real_import = importer._import
+
+    def spying(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real_import(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "_import", spying)
+    good = workbook([[1, "完成燃煤锅炉淘汰", "生态环境局", "", "", "年底前", ""]])
+    assert run(desk, good).created == 1
+    assert not run(desk, b"not a workbook").ok
+    assert seen == [False, False]
+    assert gc.isenabled()
+    gc.disable()  # as another import in the process leaves it
+    try:
+        assert run(desk, good).created == 1
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
