@@ -280,3 +280,39 @@ def test_events_written_in_bulk_hash_as_one_by_one(city):
         e.changes["note"] for e in AuditEvent.objects.filter(action="test.bulk").order_by("seq")
     ] == tricky
     assert verify_chain().ok
+
+
+def test_changes_are_stored_as_json_values():
+    """Dates as ISO dates, date-times in UTC, choices members as their value, sets sorted, nested too."""
+    from datetime import UTC, date, datetime, timedelta
+    from datetime import timezone as tz
+    from decimal import Decimal
+
+    from luoshi.tasks.models import Priority, ReportCadence
+
+    moment = datetime(2024, 3, 1, 9, 30, tzinfo=tz(timedelta(hours=8)))
+    changes = {
+        "after": {"title": "任务", "due_on": date(2024, 6, 28), "report_cadence": ReportCadence.WEEKLY},
+        "priority": Priority.NORMAL,
+        "at": moment,
+        "flag": True,
+        "none": None,
+        "ratio": 0.5,
+        "amount": Decimal("1.50"),
+        "units": {3, 1, 2},
+        "ids": (1, date(2024, 1, 2)),
+        7: "seven",
+    }
+    assert audit._jsonable(changes) == {
+        "after": {"title": "任务", "due_on": "2024-06-28", "report_cadence": "weekly"},
+        "priority": int(Priority.NORMAL),
+        "at": moment.astimezone(UTC).isoformat(),
+        "flag": True,
+        "none": None,
+        "ratio": "0.5",
+        "amount": "1.50",
+        "units": [1, 2, 3],
+        "ids": [1, "2024-01-02"],
+        "7": "seven",
+    }
+    assert audit._CANONICAL_JSON.encode(audit._jsonable({"c": ReportCadence.WEEKLY})) == '{"c":"weekly"}'

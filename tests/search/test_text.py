@@ -148,3 +148,28 @@ def test_lookups_are_quoted():
     assert fulltext.fts5_query([Term('a"b'), Term("cd", prefix=True)]) == '"a""b" AND "cd"*'
     assert fulltext.fts5_query([Term("推进")], ["§1", "§7"]) == '("推进") AND ("§1" OR "§7")'
     assert fulltext.tsquery([Term("it's"), Term("a\\b", prefix=True)]) == "'it''s' & 'a\\\\b':*"
+
+
+def _terms_by_the_rules(value: str, words: list[str]) -> set[str]:
+    """``index_terms`` as the module docstring states it, run by run, with nothing remembered."""
+    terms: set[str] = set()
+    for cjk, run in text.runs(value):
+        if cjk:
+            terms.update(run)
+            terms.update(run[i : i + 2] for i in range(len(run) - 1))
+        else:
+            terms.update(run[i : i + 3] for i in range(len(run)))
+            if 3 < len(run) <= text.MAX_WORD:
+                terms.add(run)
+    terms.update(w for w in words if len(w) > 2 and re.fullmatch(f"[{text._CJK}]+", w))
+    return terms
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 10**6))
+def test_index_terms_are_the_rules_terms_whether_or_not_a_run_was_met_before(seed):
+    long_runs = "推进排水管网改造" * 4 + " " + "abcdefghij" * 5 + " 第" + "三" * 40
+    for value in (*(normalize(t) for t in corpus.texts(seed, 3)), normalize(long_runs)):
+        words = segment.words(value)
+        assert index_terms(value, words) == _terms_by_the_rules(value, words)
+        assert index_terms(value, words) == _terms_by_the_rules(value, words)  # from remembered runs

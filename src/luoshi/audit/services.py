@@ -21,14 +21,16 @@ GENESIS_HASH = "0" * 64
 CHAIN_LOCK_KEY = 0x4C554F534849
 
 
-# Values that are already JSON as they are: by far the most common, so tested first (exact types: a
-# subclass such as a choices member takes the general path below and ends up the same).
-_PLAIN = frozenset({str, int, bool, type(None)})
+# Values that are already JSON as they are: text, numbers (``bool`` is an ``int``) and None, by far the
+# most common, so tested first. Subclasses too: choices members are written as their text or number.
+_AS_IS = (str, int)
 
 
 def _jsonable(value: Any) -> Any:
-    if type(value) in _PLAIN:
+    if value is None or isinstance(value, _AS_IS):
         return value
+    if type(value) is date:  # exact: a datetime is a date too, and is written in UTC below
+        return value.isoformat()
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
@@ -38,18 +40,18 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, dict):
-        # Most changes are flat dicts of plain values (a bulk writer's hundred thousand events).
-        if all(type(k) is str and type(v) in _PLAIN for k, v in value.items()):
-            return value
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        # Most keys are text and most values plain (a bulk writer's hundred thousand events; a new task's
+        # snapshot of texts, ids and two dates): they are taken as they are, without a call each.
+        return {
+            k if type(k) is str else str(k): v if v is None or isinstance(v, _AS_IS) else _jsonable(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple | set | frozenset):
-        items = [_jsonable(v) for v in value]
+        items = [v if v is None or isinstance(v, _AS_IS) else _jsonable(v) for v in value]
         return sorted(items, key=str) if isinstance(value, set | frozenset) else items
     if isinstance(value, float):
         # Floats do not round-trip identically through every database's JSON type; text does.
         return repr(value)
-    if value is None or isinstance(value, bool | int | str):
-        return value
     return str(value)
 
 

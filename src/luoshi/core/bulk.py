@@ -11,7 +11,7 @@ JSON, encrypted columns) go through the field.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from django.db import connection, models, transaction
@@ -168,14 +168,16 @@ def insert_new(objs: Sequence[M], *, before_write: Callable[[M], None] | None = 
         elif prepare is not None:
             converted.append((column, prepare))
     # The row's values in column order, read by one C call; the few that need converting are replaced.
-    values_of = attrgetter("pk", *(f.attname for f in fields))
+    # Read from the instance's ``__dict__``, where a new instance holds every field's value: the
+    # attributes of the foreign keys (``lead_org_id``) are descriptors, a Python call each.
+    values_of = itemgetter(meta.pk.attname, *(f.attname for f in fields))
 
     def row(obj: M) -> list[Any]:
         if before_write is not None:
             before_write(obj)
         for _column, attname, stamp, _written in stamps:
             setattr(obj, attname, stamp)
-        values = list(values_of(obj))
+        values = list(values_of(obj.__dict__))
         for column, prepare in converted:
             values[column] = prepare(values[column])
         for column, _attname, _stamp, written in stamps:
@@ -186,9 +188,10 @@ def insert_new(objs: Sequence[M], *, before_write: Callable[[M], None] | None = 
         for obj, key in zip(objs, _new_keys(model, len(objs)), strict=True):
             obj.pk = key
         copy_rows(model, columns, (row(obj) for obj in objs))
+    alias = connection.alias
     for obj in objs:
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = alias
 
 
 def _new_keys(model: type[models.Model], count: int) -> list[int]:

@@ -11,6 +11,7 @@ audited.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
@@ -199,12 +200,15 @@ def _terms_binding() -> str:
     return str(SearchEntry._meta.get_field("tokens").get_placeholder(None, None, connection))
 
 
-def _insert_new(entries: Sequence[_Row]) -> None:
+def _insert_new(rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert the entries of objects that have none yet (tasks just created in this transaction): plain
-    rows, by ``COPY`` on PostgreSQL, where ``_write`` is an upsert of one statement per row."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    # On PostgreSQL the terms are read as tsvector literals, as ``CAST(%s AS tsvector)`` reads them.
-    bulk.copy_rows(SearchEntry, [*_Row._fields, "updated_at"], ((*entry, now) for entry in entries))
+    rows (``NEW_COLUMNS``), by ``COPY`` on PostgreSQL, where ``_write`` is an upsert of one statement per
+    row. On PostgreSQL the terms are read as tsvector literals, as ``CAST(%s AS tsvector)`` reads them."""
+    bulk.copy_rows(SearchEntry, NEW_COLUMNS, rows)
+
+
+# The values of a row of ``_insert_new``: an entry's (``_Row``) and the time it is written.
+NEW_COLUMNS = (*_Row._fields, "updated_at")
 
 
 def _load(kind: str, ids: Sequence[int]) -> list[SearchEntry]:
@@ -404,33 +408,28 @@ def index_new_tasks(tasks: Sequence[Task], cooperating: Mapping[int, Iterable[Or
     """Index tasks just created in this transaction from the rows in hand (``cooperating``: each task's
     cooperating units by its id), where ``index_objects`` would read them back: for bulk registrations.
     The directive's entries are widened once per directive; a new task has no reports to follow."""
-    chains: dict[str, set[int]] = {}  # the tasks of a list share a few units: each path is read once
-
-    def chain(path: str) -> set[int]:
-        if path not in chains:
-            chains[path] = _chain(path)
-        return chains[path]
-
-    audiences = {
-        task.pk: chain(task.lead_org_path).union(
-            chain(task.assigning_org.path), *(chain(org.path) for org in cooperating.get(task.pk, ()))
-        )
-        for task in tasks
-    }
+    kind = str(EntryKind.TASK)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    texts_of = attrgetter(*FIELDS[EntryKind.TASK])  # ``source_fields``, for one kind
+    # The tasks of a list share a few units, so a task's audience (the units on the paths of its lead,
+    # assigning and cooperating units) is worked out once for each combination of those paths.
+    audiences: dict[tuple[str, ...], tuple[set[int], str]] = {}
     rows = []
-    for task in tasks:
-        text = searchable_text(source_fields(EntryKind.TASK, task))
-        audience = _audience(audiences[task.pk])
-        rows.append(
-            _Row(
-                str(EntryKind.TASK), task.pk, task.pk, None, task.lead_org_path, text, _tokens(text), audience
-            )
-        )
-    _insert_new(rows)
     units_of_directive: dict[int, set[int]] = {}
     for task in tasks:
+        pk = task.pk
+        paths = (task.lead_org_path, task.assigning_org.path, *[org.path for org in cooperating.get(pk, ())])
+        known = audiences.get(paths)
+        if known is None:
+            units = set().union(*[_chain(path) for path in paths])
+            known = audiences[paths] = (units, _audience(units))
+        units, audience = known
+        text = searchable_text(texts_of(task))
+        # As ``_Row`` has them, then the time (``NEW_COLUMNS``).
+        rows.append((kind, pk, pk, None, task.lead_org_path, text, _tokens(text), audience, now))
         if task.directive_id is not None:
-            units_of_directive.setdefault(task.directive_id, set()).update(audiences[task.pk])
+            units_of_directive.setdefault(task.directive_id, set()).update(units)
+    _insert_new(rows)
     for directive_id, units in units_of_directive.items():
         _widen_directive(directive_id, units)
 
