@@ -353,12 +353,16 @@ def _red_list_in_subtree(org: Organization, *, many: bool) -> list[RedTask]:
         )
     states = ", ".join(["%s"] * len(OPEN))
     names = "{0}.display_name, {0}.first_name, {0}.last_name, {0}.username"
+    # The twenty tasks first, then their names: a township's red tasks can be most of its tasks, and
+    # joining the units and people of every one of them before the sort cost three times the list.
     statement = (
         f"SELECT t.id, t.title, t.light, t.due_on, t.progress, o.name, o.short_name,"  # noqa: S608
-        f" {names.format('h')}, {names.format('r')} FROM {task} t JOIN {unit} o ON o.id = t.lead_org_id"
+        f" {names.format('h')}, {names.format('r')} FROM (SELECT t.id, t.title, t.light, t.due_on,"
+        " t.progress, t.path, t.lead_org_id, t.handler_id, t.responsible_leader_id"
+        f" FROM {task} t WHERE t.light = '{Light.RED}' AND t.status IN ({states}) AND {within}"
+        f" ORDER BY t.due_on, t.path LIMIT %s) t JOIN {unit} o ON o.id = t.lead_org_id"
         f" LEFT JOIN {person} h ON h.id = t.handler_id LEFT JOIN {person} r ON r.id = t.responsible_leader_id"
-        f" WHERE t.light = '{Light.RED}' AND t.status IN ({states}) AND {within}"
-        " ORDER BY t.due_on, t.path LIMIT %s"
+        " ORDER BY t.due_on, t.path"
     )
     rows = sql.read_rows(Task, statement, [*sorted(OPEN), *params, RED_LIST_LIMIT])
 
