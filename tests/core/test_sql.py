@@ -125,3 +125,18 @@ def test_a_session_that_compiles_turns_it_off_in_a_transaction_of_its_own() -> N
         pass
     assert any("work_mem" in q["sql"] for q in seen.captured_queries)
     connection.close()
+
+
+def test_read_many_reads_what_each_statement_reads_alone(city) -> None:
+    units = list(Organization.objects.order_by("pk")[:3])
+    statements = [
+        ("SELECT name FROM organizations_organization WHERE id = %s", [units[0].pk]),
+        (
+            "SELECT id FROM organizations_organization WHERE id IN (%s, %s) ORDER BY id",
+            [units[1].pk, units[2].pk],
+        ),
+        ("SELECT name FROM organizations_organization WHERE id = %s", [-1]),
+    ]
+    assert sql.read_many(Organization, statements) == [
+        sql.read_rows(Organization, statement, params) for statement, params in statements
+    ]

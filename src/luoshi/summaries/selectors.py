@@ -48,40 +48,43 @@ def subtree_rows(path: str, *, today: date, since: date) -> SubtreeRows:
         OpenDueTally._meta.db_table,
         WeeklyTally._meta.db_table,
     )
-    return SubtreeRows(
-        own=sql.read_rows(
-            TaskTally,
-            f"SELECT focus_area, status, light, n FROM {tally} WHERE level = %s AND org_path = %s",
-            [level, path],
-        ),
-        children=sql.read_rows(
-            TaskTally,
-            f"SELECT org_path, {_CHILD_SUMS} FROM {tally}"
-            " WHERE level = %s AND org_path >= %s AND org_path < %s GROUP BY org_path",
-            [level + 1, low, high],
-        ),
-        # Overdue in two statements: grouping the unit's rows by focus area and its children's by child
-        # is half the work of one statement grouping both by (path, focus area).
-        overdue_own=sql.read_rows(
-            OpenDueTally,
-            f"SELECT focus_area, SUM(n) FROM {open_due}"
-            " WHERE level = %s AND org_path = %s AND due_on < %s GROUP BY focus_area",
-            [level, path, today.isoformat()],
-        ),
-        overdue_children=sql.read_rows(
-            OpenDueTally,
-            f"SELECT org_path, SUM(n) FROM {open_due}"
-            " WHERE level = %s AND org_path >= %s AND org_path < %s AND due_on < %s GROUP BY org_path",
-            [level + 1, low, high, today.isoformat()],
-        ),
-        weekly=[
-            (kind, sql.as_date(week), n)
-            for kind, week, n in sql.read_rows(
-                WeeklyTally,
+    # Five index range reads, sent together (``sql.read_many``).
+    own, children, overdue_own, overdue_children, weekly_rows = sql.read_many(
+        TaskTally,
+        [
+            (
+                f"SELECT focus_area, status, light, n FROM {tally} WHERE level = %s AND org_path = %s",
+                [level, path],
+            ),
+            (
+                f"SELECT org_path, {_CHILD_SUMS} FROM {tally}"
+                " WHERE level = %s AND org_path >= %s AND org_path < %s GROUP BY org_path",
+                [level + 1, low, high],
+            ),
+            # Overdue in two statements: grouping the unit's rows by focus area and its children's by
+            # child is half the work of one statement grouping both by (path, focus area).
+            (
+                f"SELECT focus_area, SUM(n) FROM {open_due}"
+                " WHERE level = %s AND org_path = %s AND due_on < %s GROUP BY focus_area",
+                [level, path, today.isoformat()],
+            ),
+            (
+                f"SELECT org_path, SUM(n) FROM {open_due}"
+                " WHERE level = %s AND org_path >= %s AND org_path < %s AND due_on < %s GROUP BY org_path",
+                [level + 1, low, high, today.isoformat()],
+            ),
+            (
                 f"SELECT kind, week, n FROM {weekly} WHERE level = %s AND org_path = %s AND week >= %s",
                 [level, path, since.isoformat()],
-            )
+            ),
         ],
+    )
+    return SubtreeRows(
+        own=own,
+        children=children,
+        overdue_own=overdue_own,
+        overdue_children=overdue_children,
+        weekly=[(kind, sql.as_date(week), n) for kind, week, n in weekly_rows],
     )
 
 
