@@ -140,3 +140,15 @@ def test_read_many_reads_what_each_statement_reads_alone(city) -> None:
     assert sql.read_many(Organization, statements) == [
         sql.read_rows(Organization, statement, params) for statement, params in statements
     ]
+
+
+def test_read_objects_builds_the_instances_the_orm_reads(city) -> None:
+    built = sql.read_objects(
+        Organization, "WHERE t.parent_id = %s ORDER BY t.sort_order, t.path", [city.tiexi.parent_id]
+    )
+    expected = list(
+        Organization.objects.filter(parent_id=city.tiexi.parent_id).order_by("sort_order", "path")
+    )
+    assert built
+    assert [model_to_dict(o) for o in built] == [model_to_dict(o) for o in expected]
+    assert sql.read_objects(Organization, "WHERE t.id = %s", [-1]) == []

@@ -87,6 +87,21 @@ class ModelColumns(Generic[M]):
         return found
 
 
+_ALL_COLUMNS: dict[type[models.Model], ModelColumns[Any]] = {}
+
+
+def read_objects(model: type[M], where: str, params: Sequence[Any]) -> list[M]:
+    """The instances of ``model`` whose rows ``where`` (the statement's text after ``FROM table t``:
+    conditions on the alias ``t``, an ordering) selects, as the ORM builds them; for the lookups every
+    request of a page makes, whose query the ORM builds again each time."""
+    columns = _ALL_COLUMNS.get(model)
+    if columns is None:
+        columns = _ALL_COLUMNS[model] = ModelColumns(model, "t")
+    using = router.db_for_read(model)
+    statement = f'SELECT {columns.sql} FROM "{model._meta.db_table}" t {where}'  # noqa: S608 -- the model's names
+    return [columns.build(row, using=using) for row in read_rows(model, statement, params)]
+
+
 def insert(obj: M, *, using: str = DEFAULT_DB_ALIAS) -> M:
     """``obj.save(force_insert=True)`` as one written-out INSERT, for the rows every report writes.
 

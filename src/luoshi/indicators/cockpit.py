@@ -127,7 +127,8 @@ def default_org(user: Any) -> Organization | None:
 def get_org(user: Any, pk: int | None) -> Organization:
     """The unit asked for if the user may see it, else their default; ``NotFound`` if neither."""
     if pk is not None:
-        org = Organization.objects.filter(pk=pk).first()
+        found = sql.read_objects(Organization, "WHERE t.id = %s", [pk])
+        org = found[0] if found else None
         if org is not None and not access.is_visible(user, org, fresh=True):
             org = None
     else:
@@ -418,7 +419,7 @@ def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
     ]
 
     # 2. By focus area.
-    areas = {a.pk: a for a in FocusArea.objects.all()}
+    areas = {a.pk: a for a in sql.read_objects(FocusArea, "", [])}
     by_focus_area = []
     for row in counts.by_focus_area:
         if not row["total"]:
@@ -432,7 +433,12 @@ def dashboard(*, user: Any, org: Organization, today: date) -> Dashboard:
     )
 
     # 3. By the units directly below: the first path segment after the unit's own.
-    children = {c.path: c for c in Organization.objects.filter(parent=org).order_by("sort_order", "path")}
+    children = {
+        c.path: c
+        for c in sql.read_objects(
+            Organization, "WHERE t.parent_id = %s ORDER BY t.sort_order, t.path", [org.pk]
+        )
+    }
     per_child = counts.by_branch
     by_child = []
     own = per_child.get(org.path)
