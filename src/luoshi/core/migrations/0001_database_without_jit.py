@@ -10,40 +10,29 @@ notice): ``without_jit`` then still turns it off where it matters.
 
 from django.db import migrations
 
-TURN_OFF = """
+
+def _alter(change: str):  # type: ignore[no-untyped-def]
+    """A migration step that runs ``ALTER DATABASE <this database> <change>`` on PostgreSQL, or leaves
+    a notice where the account may not."""
+    statement = f"""
 DO $$
 BEGIN
-    EXECUTE format('ALTER DATABASE %I SET jit = off', current_database());
+    EXECUTE format('ALTER DATABASE %I {change}', current_database());
 EXCEPTION WHEN insufficient_privilege THEN
     RAISE NOTICE 'jit left as it is: this account may not alter database %', current_database();
 END
 $$;
 """
 
-RESET = """
-DO $$
-BEGIN
-    EXECUTE format('ALTER DATABASE %I RESET jit', current_database());
-EXCEPTION WHEN insufficient_privilege THEN
-    RAISE NOTICE 'jit left as it is: this account may not alter database %', current_database();
-END
-$$;
-"""
+    def step(apps, schema_editor):  # type: ignore[no-untyped-def]
+        if schema_editor.connection.vendor == "postgresql":
+            # A cursor with no parameters: the statement's ``%`` signs are PL/pgSQL's, not placeholders.
+            with schema_editor.connection.cursor() as cursor:
+                cursor.execute(statement)
 
-
-def turn_off(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        # A cursor with no parameters: the statement's ``%`` signs are PL/pgSQL's, not placeholders.
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(TURN_OFF)
-
-
-def reset(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(RESET)
+    return step
 
 
 class Migration(migrations.Migration):
     dependencies: list[tuple[str, str]] = []
-    operations = [migrations.RunPython(turn_off, reset, elidable=False)]
+    operations = [migrations.RunPython(_alter("SET jit = off"), _alter("RESET jit"), elidable=False)]
