@@ -155,17 +155,36 @@ def _task_list(qs: QuerySet[Task], limit: int) -> dict[str, Any]:
 # --- tasks ----------------------------------------------------------------------------------------
 
 
-# The ledger answers its page as ``@paginate(CursorPagination)`` over ``list[TaskOut]`` would, with the
-# same parameters and document (``PagedTaskOut``), but builds the JSON from row values (``ledger_item``)
-# instead of validating 50 tasks through ``TaskOut`` on every request.
-@router.get("", response={200: PagedTaskOut, **refusals(404)})
-def list_tasks(
-    request: HttpRequest, filters: Query[LedgerFilters], ninja_pagination: Query[CursorPageInput]
-) -> HttpResponse:
-    """The ledger (台账): every task the caller may see, filtered and sorted. Walk it by ``next``
-    (``?after=``): each page then costs the same however deep it lies; ``?page=`` also works."""
-    user = current_user(request)
-    org = org_selectors.org_get(user, filters.org) if filters.org is not None else None
+# The ledger's filters at their defaults: a request that narrows by nothing but ``org``.
+_UNFILTERED = LedgerFilters.model_validate({}).model_dump(exclude={"org"})
+
+
+def _subtree_page(
+    user: User,
+    org: Organization | None,
+    filters: LedgerFilters,
+    pagination: CursorPageInput,
+    size: int,
+) -> selectors.LedgerPage | None:
+    """The most common ledger request, a unit's whole ledger in the default order (page 1, or after a
+    cursor), read by the written-out statement of ``selectors.subtree_ledger_page``; None for any other
+    request (or reader whose scopes do not hold the unit's subtree), which ``_ledger_page`` answers."""
+    if org is None or filters.model_dump(exclude={"org"}) != _UNFILTERED:
+        return None
+    if pagination.page not in (None, 1) or (pagination.page is not None and pagination.after is not None):
+        return None
+    return selectors.subtree_ledger_page(
+        user=user, org=org, size=size, after=pagination.after, columns=LEDGER_COLUMNS
+    )
+
+
+def _ledger_page(
+    user: User,
+    org: Organization | None,
+    filters: LedgerFilters,
+    pagination: CursorPageInput,
+    size: int,
+) -> selectors.LedgerPage:
     tasks = selectors.ledger(
         user=user,
         org=org,
@@ -179,13 +198,26 @@ def list_tasks(
         clause_id=filters.clause,
         sort=filters.sort,
     )
-    page = selectors.ledger_page(
-        tasks,
-        size=ninja_pagination.page_size or settings.LUOSHI_PAGE_SIZE,
-        page=ninja_pagination.page,
-        after=ninja_pagination.after,
-        columns=LEDGER_COLUMNS,
+    return selectors.ledger_page(
+        tasks, size=size, page=pagination.page, after=pagination.after, columns=LEDGER_COLUMNS
     )
+
+
+# The ledger answers its page as ``@paginate(CursorPagination)`` over ``list[TaskOut]`` would, with the
+# same parameters and document (``PagedTaskOut``), but builds the JSON from row values (``ledger_item``)
+# instead of validating 50 tasks through ``TaskOut`` on every request.
+@router.get("", response={200: PagedTaskOut, **refusals(404)})
+def list_tasks(
+    request: HttpRequest, filters: Query[LedgerFilters], ninja_pagination: Query[CursorPageInput]
+) -> HttpResponse:
+    """The ledger (台账): every task the caller may see, filtered and sorted. Walk it by ``next``
+    (``?after=``): each page then costs the same however deep it lies; ``?page=`` also works."""
+    user = current_user(request)
+    org = org_selectors.org_get(user, filters.org) if filters.org is not None else None
+    size = ninja_pagination.page_size or settings.LUOSHI_PAGE_SIZE
+    page = _subtree_page(user, org, filters, ninja_pagination, size)
+    if page is None:
+        page = _ledger_page(user, org, filters, ninja_pagination, size)
     today = workdays.today()
     body = {
         "items": [ledger_item(row, today) for row in page.items],

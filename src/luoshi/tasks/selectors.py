@@ -12,15 +12,18 @@ from enum import StrEnum
 from functools import partial, reduce
 from typing import Any, cast
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connections, router
+from django.db.models import BooleanField, Exists, Field, OuterRef, Q, QuerySet
+from django.db.models.expressions import Col
 from django.utils.translation import gettext as _
 
 from luoshi import access
 from luoshi.audit import selectors as audit_selectors
 from luoshi.core import sql, trees, workdays
 from luoshi.core.errors import NotFound, ValidationFailed
-from luoshi.organizations.models import Organization, Role
+from luoshi.organizations.models import Organization, Role, User
 from luoshi.summaries import selectors as summaries
 from luoshi.tasks import lights, rules, workflow
 from luoshi.tasks.models import (
@@ -441,6 +444,154 @@ def _after(keys: list[tuple[str, bool]], values: list[Any]) -> Q:
         alternatives.append(tied & Q(**{f"{name}__{'lt' if descending else 'gt'}": value}))
         tied &= Q(**{name: value})
     return bound & reduce(operator.or_, alternatives)
+
+
+# --- the ledger of a unit, written out ------------------------------------------------------------
+
+# The common ledger request (a unit's whole range in the default order, page 1 or after a cursor, by a
+# reader whose scope holds the unit's subtree) is answered by one written-out statement: compiling the
+# ``ledger`` query and its page through the ORM cost more than running them. ``subtree_ledger_page``
+# answers exactly what ``ledger_page(ledger(user=…, org=…), …)`` would, and
+# ``tests/tasks/test_subtree_ledger_page.py`` holds the two together.
+
+_LEDGER_ORDER = [(LedgerSort.DUE.value, False), ("pk", False)]
+# The related rows a ledger column may name (``lead_org__name``): their alias and join. The units are
+# never NULL, so their inner joins drop no task, as the ORM's do not; a task may have no handler.
+_LEDGER_JOINS = {
+    "assigning_org": ("a", f'JOIN "{Organization._meta.db_table}" a ON a."id" = t."assigning_org_id"'),
+    "lead_org": ("l", f'JOIN "{Organization._meta.db_table}" l ON l."id" = t."lead_org_id"'),
+    "handler": (
+        "h",
+        f'LEFT JOIN "{User._meta.db_table}" h ON h."id" = t."handler_id"',
+    ),
+}
+# ``with_overlays``'s ``has_subtasks``, written out.
+_HAS_SUBTASKS = (
+    f'EXISTS(SELECT 1 FROM "{Task._meta.db_table}" c'  # noqa: S608 -- the model's names
+    ' WHERE c."parent_id" = t."id" AND NOT (c."status" = %s))'
+)
+
+
+@dataclass(frozen=True)
+class _LedgerStatement:
+    """The SELECT list of some ledger columns and how to read their values back as ``values()`` does."""
+
+    names: list[str]
+    select: str
+    # The column's expression, whose converters turn a raw value into the ORM's (SQLite's dates,
+    # booleans and date-times; PostgreSQL needs none).
+    cols: list[Col]
+    # Per database alias: the positions and converters of the columns that have any there.
+    converters: dict[str, list[tuple[int, list[Any], Col]]]
+
+
+_LEDGER_STATEMENTS: dict[tuple[str, ...], _LedgerStatement | None] = {}
+
+
+def _ledger_statement(columns: Sequence[str]) -> _LedgerStatement | None:
+    """The written-out SELECT list of ``columns`` (as ``ledger_page`` names them), or None when one of
+    them is not a column of the task or of a row in ``_LEDGER_JOINS``. Built once per list of columns."""
+    key = tuple(columns)
+    if key in _LEDGER_STATEMENTS:
+        return _LEDGER_STATEMENTS[key]
+    names = list(dict.fromkeys([*columns, *(name for name, _descending in _LEDGER_ORDER)]))
+    terms: list[str] = []
+    cols: list[Col] = []
+    statement: _LedgerStatement | None = None
+    try:
+        for name in names:
+            if name == "has_subtasks":
+                terms.append(_HAS_SUBTASKS)
+                cols.append(Col("t", BooleanField()))
+                continue
+            relation, _sep, attr = name.rpartition("__")
+            if relation:
+                alias, _join = _LEDGER_JOINS[relation]
+                model = Task._meta.get_field(relation).related_model
+                field = model._meta.get_field(attr)  # type: ignore[union-attr]
+            else:
+                alias, field = "t", Task._meta.pk if name == "pk" else Task._meta.get_field(name)
+            # Only a column of the row: not a relation to many rows (a reverse key, many-to-many).
+            if not isinstance(field, Field) or not field.concrete or field.many_to_many:
+                raise LookupError(name)
+            terms.append(f'{alias}."{field.column}"')
+            cols.append(field.get_col(alias))
+        statement = _LedgerStatement(names=names, select=", ".join(terms), cols=cols, converters={})
+    except (LookupError, FieldDoesNotExist):
+        statement = None
+    _LEDGER_STATEMENTS[key] = statement
+    return statement
+
+
+def _ledger_rows(statement: _LedgerStatement, where: str, params: list[Any]) -> list[dict[str, Any]]:
+    """The rows of the written-out ledger statement narrowed by ``where``, as ``values()`` dicts."""
+    using = router.db_for_read(Task)
+    db = connections[using]
+    converters = statement.converters.get(using)
+    if converters is None:
+        converters = statement.converters[using] = [
+            (index, found, col)
+            for index, col in enumerate(statement.cols)
+            if (found := db.ops.get_db_converters(col) + col.get_db_converters(db))
+        ]
+    joins = " ".join(join for _alias, join in _LEDGER_JOINS.values())
+    text = f'SELECT {statement.select} FROM "{Task._meta.db_table}" t {joins} WHERE {where}'  # noqa: S608 -- names from the models
+    rows = []
+    for raw in sql.read_rows(Task, text, [TaskStatus.CANCELLED.value, *params]):
+        values = list(raw)
+        for index, found, col in converters:
+            for convert in found:
+                values[index] = convert(values[index], col, db)
+        rows.append(dict(zip(statement.names, values, strict=True)))
+    return rows
+
+
+def subtree_ledger_page(
+    *, user: Any, org: Organization, size: int, after: str | None = None, columns: Sequence[str]
+) -> LedgerPage | None:
+    """Page 1 of the ledger of ``org``'s whole subtree in the default order, or the page after the cursor
+    ``after``: what ``ledger_page(ledger(user=user, org=org), size=size, after=after, columns=columns)``
+    answers, read by one written-out statement (and the count from the summaries, as ``ledger`` has it).
+
+    None when that is not this page: ``user``'s scopes do not hold the subtree (the visibility filter
+    then applies), or a column is not one this statement can read. The caller asks ``ledger`` then.
+    """
+    statement = _ledger_statement(columns)
+    if statement is None or not access.covers(user, org):
+        return None
+    db = connections[router.db_for_read(Task)]
+    low, high = org.path, trees.successor(org.path)
+    if after is not None:
+        # The same cursor checks and the same seek as ``ledger_page`` (``_after``): the first key's bound
+        # on its own, so that the order's index leads to the page.
+        (due_on, pk), before = _decode_cursor(Task.objects.all(), _LEDGER_ORDER, after)
+        due = Task._meta.get_field("due_on").get_db_prep_value(due_on, db)
+        pk = Task._meta.pk.get_db_prep_value(pk, db)
+        rows = _ledger_rows(
+            statement,
+            't."lead_org_path" >= %s AND t."lead_org_path" < %s AND t."due_on" >= %s AND (t."due_on" > %s'
+            ' OR (t."due_on" = %s AND t."id" > %s)) ORDER BY t."due_on", t."id" LIMIT %s',
+            [low, high, due, due, due, pk, size + 1],
+        )
+    else:
+        before = 0
+        # As ``ledger_page`` reads a page by number: the page's keys sorted by the order's keys alone,
+        # then only those rows read whole.
+        rows = _ledger_rows(
+            statement,
+            't."lead_org_path" >= %s AND t."lead_org_path" < %s AND t."id" IN (SELECT v."id"'  # noqa: S608 -- the model's names
+            f' FROM "{Task._meta.db_table}" v WHERE v."lead_org_path" >= %s AND v."lead_org_path" < %s'
+            ' ORDER BY v."due_on", v."id" LIMIT %s) ORDER BY t."due_on", t."id"',
+            [low, high, low, high, size + 1],
+        )
+    items = rows[:size]
+    return LedgerPage(
+        items=items,
+        count=summaries.task_count(org.path),
+        page=before // size + 1,
+        page_size=size,
+        next=_encode_cursor(_LEDGER_ORDER, items[-1], before + size) if len(rows) > size else None,
+    )
 
 
 def reports_due(*, user: Any, within_days: int = 7, today: date | None = None) -> QuerySet[Task]:
