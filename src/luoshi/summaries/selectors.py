@@ -88,6 +88,15 @@ def subtree_rows(path: str, *, today: date, since: date) -> SubtreeRows:
     )
 
 
+def subtree_count_statement(path: str) -> tuple[str, list[Any]]:
+    """``task_count(path)`` as a statement and its parameters, for a caller that sends it along with
+    others (``core.sql.read_many``)."""
+    return (
+        f"SELECT COALESCE(SUM(n), 0) FROM {TaskTally._meta.db_table} WHERE level = %s AND org_path = %s",
+        [trees.depth_of(path), path],
+    )
+
+
 def task_count(
     path: str,
     *,

@@ -523,8 +523,11 @@ def _ledger_statement(columns: Sequence[str]) -> _LedgerStatement | None:
     return statement
 
 
-def _ledger_rows(statement: _LedgerStatement, where: str, params: list[Any]) -> list[dict[str, Any]]:
-    """The rows of the written-out ledger statement narrowed by ``where``, as ``values()`` dicts."""
+def _ledger_rows(
+    statement: _LedgerStatement, where: str, params: list[Any], org_path: str
+) -> tuple[list[dict[str, Any]], int]:
+    """The rows of the written-out ledger statement narrowed by ``where``, as ``values()`` dicts, and the
+    count of the unit's tasks from the summaries (as ``ledger`` has it), the two sent together."""
     using = router.db_for_read(Task)
     db = connections[using]
     converters = statement.converters.get(using)
@@ -536,14 +539,17 @@ def _ledger_rows(statement: _LedgerStatement, where: str, params: list[Any]) -> 
         ]
     joins = " ".join(join for _alias, join in _LEDGER_JOINS.values())
     text = f'SELECT {statement.select} FROM "{Task._meta.db_table}" t {joins} WHERE {where}'  # noqa: S608 -- names from the models
+    found, [(count,)] = sql.read_many(
+        Task, [(text, [TaskStatus.CANCELLED.value, *params]), summaries.subtree_count_statement(org_path)]
+    )
     rows = []
-    for raw in sql.read_rows(Task, text, [TaskStatus.CANCELLED.value, *params]):
+    for raw in found:
         values = list(raw)
         for index, found, col in converters:
             for convert in found:
                 values[index] = convert(values[index], col, db)
         rows.append(dict(zip(statement.names, values, strict=True)))
-    return rows
+    return rows, int(count)
 
 
 def subtree_ledger_page(
@@ -567,27 +573,29 @@ def subtree_ledger_page(
         (due_on, pk), before = _decode_cursor(Task.objects.all(), _LEDGER_ORDER, after)
         due = Task._meta.get_field("due_on").get_db_prep_value(due_on, db)
         pk = Task._meta.pk.get_db_prep_value(pk, db)
-        rows = _ledger_rows(
+        rows, count = _ledger_rows(
             statement,
             't."lead_org_path" >= %s AND t."lead_org_path" < %s AND t."due_on" >= %s AND (t."due_on" > %s'
             ' OR (t."due_on" = %s AND t."id" > %s)) ORDER BY t."due_on", t."id" LIMIT %s',
             [low, high, due, due, due, pk, size + 1],
+            org.path,
         )
     else:
         before = 0
         # As ``ledger_page`` reads a page by number: the page's keys sorted by the order's keys alone,
         # then only those rows read whole.
-        rows = _ledger_rows(
+        rows, count = _ledger_rows(
             statement,
             't."lead_org_path" >= %s AND t."lead_org_path" < %s AND t."id" IN (SELECT v."id"'  # noqa: S608 -- the model's names
             f' FROM "{Task._meta.db_table}" v WHERE v."lead_org_path" >= %s AND v."lead_org_path" < %s'
             ' ORDER BY v."due_on", v."id" LIMIT %s) ORDER BY t."due_on", t."id"',
             [low, high, low, high, size + 1],
+            org.path,
         )
     items = rows[:size]
     return LedgerPage(
         items=items,
-        count=summaries.task_count(org.path),
+        count=count,
         page=before // size + 1,
         page_size=size,
         next=_encode_cursor(_LEDGER_ORDER, items[-1], before + size) if len(rows) > size else None,
