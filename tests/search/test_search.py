@@ -122,6 +122,9 @@ def _matching_rows(needle, audience, *, kinds, common=False, sample=None):
     matched = fulltext.matching(entries, terms, audience, common=common).values_list(*fulltext.FOUND_COLUMNS)
     if sample is not None:
         return fulltext.sampled(matched[:100], sample)
+    if common and audience is None:
+        # A common query with nothing else to narrow by is read newest first (``fulltext.found``).
+        matched = matched.order_by("-pk")
     return list(matched[:100])
 
 

@@ -282,8 +282,14 @@ def found(
         source = f'"{table}"'
         if sample is not None:
             source += f" TABLESAMPLE SYSTEM ({sample:.6f}) REPEATABLE ({SAMPLE_SEED})"
-        # Unordered, as ``matching`` explains.
-        statement = f"SELECT {columns} FROM {source} WHERE {' AND '.join(where)} LIMIT %s"  # noqa: S608 -- constants
+        # Unordered, as ``matching`` explains; but a query ``plan`` found common among the newest entries,
+        # with nothing else to narrow by, reads them newest first through the key's index and stops
+        # soon, at the same rows every time. Unordered, its scan of the table began where the last scan
+        # of the table had stopped (PostgreSQL's synchronized scans): each request read other pages,
+        # often no longer cached, and answered with other hits.
+        newest_first = common and sample is None and audience is None
+        order = f' ORDER BY "{table}"."id" DESC' if newest_first else ""
+        statement = f"SELECT {columns} FROM {source} WHERE {' AND '.join(where)}{order} LIMIT %s"  # noqa: S608 -- constants
     else:
         # SQLite (settings refuse any other database).
         if sample is not None:

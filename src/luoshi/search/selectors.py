@@ -7,9 +7,11 @@ holding the query's terms and naming one of the searcher's units in their audien
 test (``instr`` / ``strpos``) on the stored text decides, and the visibility rules filter.
 At most ``MAX_RESULTS`` hits are counted and reachable by paging ("more than 1,000 results": refine
 the query), so a query stops reading once it has that many, and they come newest entry first. With
-more hits than that, SQLite lists the newest ones; PostgreSQL lists the first it reads, as asking it
-for the newest would make it read every hit of a common word (see ``fulltext.matching``); for a query
-common enough, those come from a sample of the table's pages (``fulltext.plan``).
+more hits than that, SQLite lists the newest ones; so does PostgreSQL for a query common among the
+newest entries, asked by someone who sees every entry (``fulltext.found``); otherwise it lists the first
+it reads, as asking it for the newest would make it read every hit of a common word (see
+``fulltext.matching``), and for a query common enough, those come from a sample of the table's pages
+(``fulltext.plan``).
 Titles and snippets come from the records themselves, one query per kind on the page.
 """
 
