@@ -88,12 +88,27 @@ def subtree_rows(path: str, *, today: date, since: date) -> SubtreeRows:
     )
 
 
-def subtree_count_statement(path: str) -> tuple[str, list[Any]]:
-    """``task_count(path)`` as a statement and its parameters, for a caller that sends it along with
-    others (``core.sql.read_many``)."""
+def subtree_count_statement(
+    path: str,
+    *,
+    focus_area: int | None = None,
+    lights: list[str] | None = None,
+    statuses: list[str] | None = None,
+) -> tuple[str, list[Any]]:
+    """``task_count``'s statement and its parameters, for a caller that sends it along with others
+    (``core.sql.read_many``)."""
+    conditions = ["level = %s", "org_path = %s"]
+    params: list[Any] = [trees.depth_of(path), path]
+    if focus_area is not None:
+        conditions.append("focus_area = %s")
+        params.append(focus_area)
+    for column, values in (("light", lights), ("status", statuses)):
+        if values:
+            conditions.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
+            params.extend(values)
     return (
-        f"SELECT COALESCE(SUM(n), 0) FROM {TaskTally._meta.db_table} WHERE level = %s AND org_path = %s",
-        [trees.depth_of(path), path],
+        f"SELECT COALESCE(SUM(n), 0) FROM {TaskTally._meta.db_table} WHERE {' AND '.join(conditions)}",
+        params,
     )
 
 
@@ -107,18 +122,6 @@ def task_count(
     """How many tasks are led in the subtree at ``path``, optionally of one focus area and of some
     lights and states: the tally's dimensions, so one index range read answers what counting the task
     rows would."""
-    conditions = ["level = %s", "org_path = %s"]
-    params: list[Any] = [trees.depth_of(path), path]
-    if focus_area is not None:
-        conditions.append("focus_area = %s")
-        params.append(focus_area)
-    for column, values in (("light", lights), ("status", statuses)):
-        if values:
-            conditions.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
-            params.extend(values)
-    [(count,)] = sql.read_rows(
-        TaskTally,
-        f"SELECT COALESCE(SUM(n), 0) FROM {TaskTally._meta.db_table} WHERE {' AND '.join(conditions)}",
-        params,
-    )
+    statement, params = subtree_count_statement(path, focus_area=focus_area, lights=lights, statuses=statuses)
+    [(count,)] = sql.read_rows(TaskTally, statement, params)
     return int(count)
