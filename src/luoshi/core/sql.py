@@ -48,23 +48,17 @@ def read_many(
             cursor.close()
 
 
-class ModelColumns(Generic[M]):
-    """Every concrete column of ``model`` under the table alias ``alias``, for a written-out SELECT, and
-    the instances built back from its rows as the ORM builds them: ``from_db`` with the values each
-    column's converters give (SQLite's dates, booleans and aware date-times; PostgreSQL needs none).
-    A model's columns are fixed, so one object per model and alias serves the whole process."""
+class ColumnValues:
+    """The raw values of a written-out SELECT's columns (``cols``, their expressions, in order) as the ORM
+    reads them: each column's converters applied (SQLite's dates, booleans and aware date-times;
+    PostgreSQL needs none). The columns are fixed, so one object serves the whole process."""
 
-    def __init__(self, model: type[M], alias: str) -> None:
-        self.model = model
-        self.alias = alias
-        self.fields = tuple(model._meta.concrete_fields)
-        self.attnames = [f.attname for f in self.fields]
-        self.sql = ", ".join(f'{alias}."{f.column}"' for f in self.fields)
+    def __init__(self, cols: Sequence[Col]) -> None:
+        self.cols = tuple(cols)
         # Per database alias: the positions and expressions of the columns that have converters there.
         self._converted: dict[str, list[tuple[int, Col]]] = {}
 
-    def build(self, row: Sequence[Any], *, using: str = DEFAULT_DB_ALIAS) -> M:
-        """The instance held by ``row`` (the columns of ``sql``, in that order)."""
+    def convert(self, row: Sequence[Any], *, using: str = DEFAULT_DB_ALIAS) -> list[Any]:
         db = connections[using]
         values = list(row)
         # The converters are bound to a connection, so they are looked up on this one each time; only the
@@ -72,19 +66,38 @@ class ModelColumns(Generic[M]):
         for index, col in self._columns_to_convert(using):
             for convert in db.ops.get_db_converters(col) + col.get_db_converters(db):
                 values[index] = convert(values[index], col, db)
-        return self.model.from_db(using, self.attnames, values)
+        return values
 
     def _columns_to_convert(self, using: str) -> list[tuple[int, Col]]:
         found = self._converted.get(using)
         if found is None:
             db = connections[using]
-            found = []
-            for index, field in enumerate(self.fields):
-                col = field.get_col(self.alias)
-                if db.ops.get_db_converters(col) + col.get_db_converters(db):
-                    found.append((index, col))
+            found = [
+                (index, col)
+                for index, col in enumerate(self.cols)
+                if db.ops.get_db_converters(col) + col.get_db_converters(db)
+            ]
             self._converted[using] = found
         return found
+
+
+class ModelColumns(Generic[M]):
+    """Every concrete column of ``model`` under the table alias ``alias``, for a written-out SELECT, and
+    the instances built back from its rows as the ORM builds them: ``from_db`` with the values
+    ``ColumnValues`` converts. A model's columns are fixed, so one object per model and alias serves the
+    whole process."""
+
+    def __init__(self, model: type[M], alias: str) -> None:
+        self.model = model
+        self.alias = alias
+        self.fields = tuple(model._meta.concrete_fields)
+        self.attnames = [f.attname for f in self.fields]
+        self.sql = ", ".join(f'{alias}."{f.column}"' for f in self.fields)
+        self.values = ColumnValues([f.get_col(alias) for f in self.fields])
+
+    def build(self, row: Sequence[Any], *, using: str = DEFAULT_DB_ALIAS) -> M:
+        """The instance held by ``row`` (the columns of ``sql``, in that order)."""
+        return self.model.from_db(using, self.attnames, self.values.convert(row, using=using))
 
 
 _ALL_COLUMNS: dict[type[models.Model], ModelColumns[Any]] = {}

@@ -478,11 +478,8 @@ class _LedgerStatement:
 
     names: list[str]
     select: str
-    # The column's expression, whose converters turn a raw value into the ORM's (SQLite's dates,
-    # booleans and date-times; PostgreSQL needs none).
-    cols: list[Col]
-    # Per database alias: the positions and converters of the columns that have any there.
-    converters: dict[str, list[tuple[int, list[Any], Col]]]
+    # The columns' values as the ORM reads them.
+    values: sql.ColumnValues
 
 
 _LEDGER_STATEMENTS: dict[tuple[str, ...], _LedgerStatement | None] = {}
@@ -516,7 +513,7 @@ def _ledger_statement(columns: Sequence[str]) -> _LedgerStatement | None:
                 raise LookupError(name)
             terms.append(f'{alias}."{field.column}"')
             cols.append(field.get_col(alias))
-        statement = _LedgerStatement(names=names, select=", ".join(terms), cols=cols, converters={})
+        statement = _LedgerStatement(names=names, select=", ".join(terms), values=sql.ColumnValues(cols))
     except (LookupError, FieldDoesNotExist):
         statement = None
     _LEDGER_STATEMENTS[key] = statement
@@ -529,26 +526,14 @@ def _ledger_rows(
     """The rows of the written-out ledger statement narrowed by ``where``, as ``values()`` dicts, and the
     count of the unit's tasks from the summaries (as ``ledger`` has it), the two sent together."""
     using = router.db_for_read(Task)
-    db = connections[using]
-    converters = statement.converters.get(using)
-    if converters is None:
-        converters = statement.converters[using] = [
-            (index, found, col)
-            for index, col in enumerate(statement.cols)
-            if (found := db.ops.get_db_converters(col) + col.get_db_converters(db))
-        ]
     joins = " ".join(join for _alias, join in _LEDGER_JOINS.values())
     text = f'SELECT {statement.select} FROM "{Task._meta.db_table}" t {joins} WHERE {where}'  # noqa: S608 -- names from the models
     found, [(count,)] = sql.read_many(
         Task, [(text, [TaskStatus.CANCELLED.value, *params]), summaries.subtree_count_statement(org_path)]
     )
-    rows = []
-    for raw in found:
-        values = list(raw)
-        for index, found, col in converters:
-            for convert in found:
-                values[index] = convert(values[index], col, db)
-        rows.append(dict(zip(statement.names, values, strict=True)))
+    rows = [
+        dict(zip(statement.names, statement.values.convert(raw, using=using), strict=True)) for raw in found
+    ]
     return rows, int(count)
 
 
