@@ -26,6 +26,7 @@ from luoshi.core.errors import NotFound
 from luoshi.directives import selectors as directive_selectors
 from luoshi.directives.models import FocusArea
 from luoshi.indicators import selectors
+from luoshi.organizations import selectors as org_selectors
 from luoshi.organizations.models import Organization, User
 from luoshi.summaries import selectors as summaries
 from luoshi.summaries.models import WeeklyKind
@@ -127,12 +128,8 @@ def default_org(user: Any) -> Organization | None:
 def get_org(user: Any, pk: int | None) -> Organization:
     """The unit asked for if the user may see it, else their default; ``NotFound`` if neither."""
     if pk is not None:
-        found = sql.read_objects(Organization, "WHERE t.id = %s", [pk])
-        org = found[0] if found else None
-        if org is not None and not access.is_visible(user, org, fresh=True):
-            org = None
-    else:
-        org = default_org(user)
+        return org_selectors.org_get(user, pk)
+    org = default_org(user)
     if org is None:
         raise NotFound(_("Not found."))
     return org
